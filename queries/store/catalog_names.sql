@@ -1,0 +1,2 @@
+-- Names of registered catalogs
+SELECT name FROM catalogs ORDER BY name

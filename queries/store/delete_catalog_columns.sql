@@ -1,0 +1,2 @@
+-- Forget a catalog's column metadata
+DELETE FROM catalog_columns WHERE catalog = $name

@@ -1,0 +1,187 @@
+"""Turn an input table into catalogs ready to store: positions in degrees, canonical
+units, checked keys, per-column metadata on the Arrow schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from xcat import coords, units
+from xcat.cleaning import fold_duplicates
+from xcat.definitions import CatalogDefinition
+from xcat.errors import XcatError
+from xcat.tableio import ColumnMeta, InputTable
+
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+
+
+@dataclass
+class CatalogBuild:
+    """One catalog to be written: data, metadata and how it is keyed and positioned."""
+
+    name: str
+    kind: str
+    table: pa.Table
+    meta: dict[str, ColumnMeta]
+    ra: str
+    dec: str
+    key: list[str]
+    parent: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def schema_with_metadata(self) -> pa.Table:
+        """The table with unit/UCD/description stored as Arrow field metadata."""
+        fields = []
+        for f in self.table.schema:
+            m = self.meta.get(f.name) or ColumnMeta()
+            md = {k: v for k, v in (("unit", m.unit), ("ucd", m.ucd),
+                                    ("description", m.description)) if v}
+            fields.append(f.with_metadata({k.encode(): v.encode() for k, v in md.items()}))
+        return self.table.cast(pa.schema(fields))
+
+
+def check_name(name: str) -> str:
+    """Catalog names are SQL identifiers: a letter, then letters, digits, underscores."""
+    if not NAME_RE.match(name or ""):
+        raise XcatError(f"catalog name '{name}' must start with a letter and hold only "
+                        "letters, digits and underscores (at most 63)")
+    return name
+
+
+def parse_map(spec: str | None) -> list[tuple[str, str, str | None]]:
+    """Parse ``--map "new=old,flux=FLUX[mW/m2]"`` into (new, old, unit) triples."""
+    out = []
+    for item in filter(None, (s.strip() for s in (spec or "").split(","))):
+        m = re.fullmatch(r"([^=\s]+)\s*=\s*([^\[\s]+)\s*(?:\[(.+)\])?", item)
+        if not m:
+            raise XcatError(f"--map entry '{item}' is not NEW=OLD or NEW=OLD[unit]")
+        out.append((m[1], m[2], m[3]))
+    return out
+
+
+def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
+            ra: str | None = None, dec: str | None = None, key: str | None = None,
+            mapping: str | None = None, pos_err: tuple[str, ...] = ()) -> list[CatalogBuild]:
+    """Clean, convert and check ``inp``; return the catalog(s) it becomes."""
+    check_name(name)
+    renamed = fold_duplicates(inp, keep_identical=definition.detections)
+    _apply_map(inp, parse_map(mapping))
+    ra_col, dec_col = coords.find_position_columns(inp, ra or _if_present(inp, definition.ra),
+                                                   dec or _if_present(inp, definition.dec))
+    ra_arr = coords.to_degrees(inp, ra_col, is_ra=True)
+    dec_arr = coords.to_degrees(inp, dec_col, is_ra=False)
+    inp.table = _set(_set(inp.table, ra_col, ra_arr), dec_col, dec_arr)
+    _assume_units(inp, definition, renamed)
+    _canonical_units(inp, definition, pos_err, skip={ra_col, dec_col})
+    for col, text in definition.descriptions.items():
+        if col in inp.meta and not inp.meta[col].description:
+            inp.meta[col].description = text
+    key_col = key or definition.key or None
+    if key_col and key_col not in inp.table.column_names:
+        raise XcatError(f"{inp.source}: no key column '{key_col}'")
+    if key_col:
+        _check_key_present(inp, key_col)
+    if definition.detections:
+        from xcat.csc import split_detections
+
+        return split_detections(inp, definition, name=name, ra=ra_col, dec=dec_col,
+                                key=key_col, renamed=renamed)
+    if key_col:
+        check_unique(inp.table, [key_col], inp.source)
+    return [CatalogBuild(name, definition.kind, inp.table, inp.meta, ra_col, dec_col,
+                         [key_col] if key_col else [], notes=inp.notes)]
+
+
+def _if_present(inp: InputTable, col: str) -> str | None:
+    return col if col and col in inp.table.column_names else None
+
+
+def _set(table: pa.Table, name: str, arr: pa.Array) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, arr)
+
+
+def _apply_map(inp: InputTable, entries: list[tuple[str, str, str | None]]) -> None:
+    cols = inp.table.column_names
+    for new, old, unit in entries:
+        if old not in cols:
+            raise XcatError(f"{inp.source}: --map names column '{old}', which the file lacks")
+        if new != old and new in cols:
+            raise XcatError(f"{inp.source}: --map target '{new}' already exists in the file")
+        meta = inp.meta.pop(old, ColumnMeta(source_column=old))
+        if unit:
+            units.parse_unit(unit, f"--map {new}")
+            meta.unit = unit
+        inp.meta[new] = meta
+        cols = [new if c == old else c for c in cols]
+    inp.table = inp.table.rename_columns(cols)
+
+
+def _assume_units(inp: InputTable, d: CatalogDefinition, renamed: dict[str, str]) -> None:
+    for col in inp.table.column_names:
+        meta = inp.column_meta(col)
+        assumed = d.assumed_unit(renamed.get(col, col))
+        if assumed is None:
+            continue
+        where = f"{inp.source}: column '{col}'"
+        if meta.unit is None:
+            meta.unit = assumed
+            meta.source_unit = meta.source_unit or f"{assumed} (assumed)"
+            continue
+        declared = units.parse_unit(meta.unit, where)
+        if declared is not None and not declared.is_equivalent(units.parse_unit(assumed, where)):
+            raise XcatError(f"{where}: unit '{meta.unit}' cannot be converted to '{assumed}'")
+
+
+def _canonical_units(inp: InputTable, d: CatalogDefinition, pos_err: tuple[str, ...],
+                     skip: set[str]) -> None:
+    for col in pos_err:
+        if col not in inp.table.column_names:
+            raise XcatError(f"{inp.source}: no column '{col}' for --pos-err")
+    for col in inp.table.column_names:
+        if col in skip:
+            continue
+        meta = inp.column_meta(col)
+        where = f"{inp.source}: column '{col}'"
+        ucd = (meta.ucd or "").lower()
+        is_pos_err = (col in d.position_errors or col in pos_err
+                      or ucd.startswith("stat.error;pos"))
+        if is_pos_err:
+            target = units.ARCSEC
+        elif units.is_energy_flux(units.parse_unit(meta.unit, where)):
+            target = units.ENERGY_FLUX
+        else:
+            continue
+        arr = inp.table.column(col).combine_chunks()
+        if meta.unit is None and is_pos_err:
+            meta.unit = units.ARCSEC
+            meta.source_unit = "arcsec (assumed)"
+        inp.table = _set(inp.table, col, units.convert_column(arr, meta.unit, target, where))
+        meta.source_unit = meta.source_unit or meta.unit
+        meta.unit = target
+
+
+def _check_key_present(inp: InputTable, key: str) -> None:
+    col = inp.table.column(key)
+    if col.null_count:
+        i = col.is_null().to_pylist().index(True)
+        raise XcatError(f"{inp.source}: row {i + 1} has an empty key '{key}'")
+
+
+def check_unique(table: pa.Table, key: list[str], source: str) -> None:
+    """Raise naming the first duplicated key value and its rows."""
+    counts = table.group_by(key).aggregate([([], "count_all")])
+    dup = counts.filter(pc.greater(counts["count_all"], 1))
+    if dup.num_rows:
+        val = {k: dup.column(k)[0].as_py() for k in key}
+        mask = None
+        for k, v in val.items():
+            m = pc.equal(table.column(k), v)
+            mask = m if mask is None else pc.and_(mask, m)
+        rows = [i + 1 for i, x in enumerate(mask.to_pylist()) if x][:5]
+        shown = ", ".join(f"{k}={v!r}" for k, v in val.items())
+        raise XcatError(f"{source}: duplicate source key {shown} (rows {rows}); "
+                        f"{dup.num_rows} key(s) repeat")

@@ -1,0 +1,122 @@
+"""Cone search: HEALPix prefilter (partition files → row groups → sorted index ranges),
+then the exact great-circle distance. The hot path reads Parquet row groups with
+pyarrow directly (measured faster than a DuckDB scan for single cones: see README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from astropy.coordinates import angular_separation
+
+from xcat import healpix, paths
+from xcat.errors import XcatError
+
+DIST_COLUMN = "_dist_arcsec"
+
+
+@dataclass
+class _Partition:
+    lo: int
+    hi: int
+    file: Any  # pq.ParquetFile, opened lazily
+    path: str
+    rg_min: np.ndarray
+    rg_max: np.ndarray
+
+
+def radius_degrees(radius: Any) -> float:
+    """Radius in degrees from ``"30arcsec"``, an astropy Quantity or a float (degrees)."""
+    from astropy import units as u
+
+    from xcat.units import parse_quantity
+
+    if isinstance(radius, str):
+        value = parse_quantity(radius).to_value(u.deg)
+    elif isinstance(radius, u.Quantity):
+        value = radius.to_value(u.deg)
+    else:
+        value = float(radius)
+    if not np.isfinite(value) or value <= 0 or value > 180:
+        raise XcatError(f"cone radius {radius} must be > 0 and <= 180 deg")
+    return float(value)
+
+
+def _index(store: Any, catalog: str) -> tuple[list[_Partition], dict]:
+    cached = store._cone_index.get(catalog)
+    if cached is not None:
+        return cached
+    info = store.catalog(catalog)
+    cdir = paths.catalog_dir(store.path, catalog)
+    parts = []
+    rows = (cdir / paths.PARTITION_INFO_FILE).read_text().split()[1:]
+    for line in rows:
+        order, pixel = (int(x) for x in line.split(","))
+        lo, hi = healpix.pixel_range29(order, pixel)
+        f = paths.partition_file(cdir, order, pixel)
+        pf = pq.ParquetFile(f)
+        md = pf.metadata
+        hcol = md.schema.names.index(paths.HEALPIX_COLUMN)
+        mins, maxs = [], []
+        for i in range(md.num_row_groups):
+            st = md.row_group(i).column(hcol).statistics
+            mins.append(st.min if st is not None and st.has_min_max else lo)
+            maxs.append(st.max if st is not None and st.has_min_max else hi - 1)
+        parts.append(_Partition(lo, hi, pf, str(f), np.array(mins, np.int64),
+                                np.array(maxs, np.int64)))
+    store._cone_index[catalog] = (parts, info)
+    return parts, info
+
+
+def cone_search(store: Any, catalog: str, ra: float, dec: float, radius_deg: float, *,
+                columns: list[str] | None = None) -> pa.Table:
+    """Arrow table of rows within ``radius_deg`` of (ra, dec), with ``_dist_arcsec``."""
+    if not (0 <= ra <= 360) or not (-90 <= dec <= 90):
+        raise XcatError(f"cone centre ({ra}, {dec}) is not a valid RA/Dec in degrees")
+    parts, info = _index(store, catalog)
+    ra_col, dec_col = info["ra_column"], info["dec_column"]
+    ranges = healpix.cone_ranges29(ra, dec, radius_deg)
+    pieces = []
+    read_cols = None
+    if columns:
+        missing = [c for c in columns if c not in parts[0].file.schema_arrow.names] if parts else []
+        if missing:
+            raise XcatError(f"catalog '{catalog}' has no column(s) {', '.join(missing)}")
+        read_cols = list(dict.fromkeys([paths.HEALPIX_COLUMN, ra_col, dec_col, *columns]))
+    for p in parts:
+        hit = ranges[(ranges[:, 0] < p.hi) & (ranges[:, 1] > p.lo)]
+        if len(hit) == 0:
+            continue
+        rg_hit = np.nonzero(((hit[:, 0][None, :] <= p.rg_max[:, None])
+                             & (hit[:, 1][None, :] > p.rg_min[:, None])).any(axis=1))[0]
+        if len(rg_hit) == 0:
+            continue
+        t = p.file.read_row_groups(rg_hit.tolist(), columns=read_cols)
+        h = t.column(paths.HEALPIX_COLUMN).to_numpy()
+        starts = np.searchsorted(h, hit[:, 0], "left")
+        ends = np.searchsorted(h, hit[:, 1], "left")
+        idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+        if len(idx) == 0:
+            continue
+        t = t.take(pa.array(idx))
+        r = np.radians(t.column(ra_col).to_numpy())
+        d = np.radians(t.column(dec_col).to_numpy())
+        sep = np.degrees(angular_separation(np.radians(ra), np.radians(dec), r, d))
+        keep = sep <= radius_deg
+        if keep.any():
+            t = t.filter(pa.array(keep))
+            pieces.append(t.append_column(DIST_COLUMN, pa.array(sep[keep] * 3600.0)))
+    if not pieces:
+        schema = parts[0].file.schema_arrow if parts else pa.schema([])
+        if read_cols:
+            schema = pa.schema([schema.field(c) for c in read_cols])
+        return schema.empty_table().append_column(DIST_COLUMN, pa.array([], pa.float64()))
+    out = pa.concat_tables(pieces)
+    out = out.take(pa.array(np.argsort(out.column(DIST_COLUMN).to_numpy(), kind="stable")))
+    if columns:
+        out = out.select([*columns, DIST_COLUMN])
+    return out

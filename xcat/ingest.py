@@ -1,0 +1,191 @@
+"""Ingest jobs: read → prepare → write staging HATS dirs → swap in atomically with the
+registry change. Bad input raises ``XcatError`` before anything in the store changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from xcat import hats_writer, paths
+from xcat.build import CatalogBuild, prepare
+from xcat.definitions import load_definition
+from xcat.errors import XcatError
+from xcat.migrations import schema_version
+from xcat.store import Store, quote_ident, quote_literal
+from xcat.tableio import read_table, sha256_of
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a catalog came from: a file (absolute path) or a service URL, and how."""
+
+    source: str
+    detail: str
+    sha256: str
+
+
+def ingest_file(store: Store, file: Path, *, kind: str, name: str, ra: str | None = None,
+                dec: str | None = None, key: str | None = None, mapping: str | None = None,
+                pos_err: tuple[str, ...] = (), fmt: str | None = None, replace: bool = False,
+                progress: bool = False) -> list[str]:
+    """Ingest one file as catalog(s) of ``kind``; return a line per catalog touched."""
+    definition = load_definition(kind)
+    file = file.absolute()
+    inp = read_table(file, fmt)
+    opts = {"kind": kind, "ra": ra, "dec": dec, "key": key, "map": mapping,
+            "pos_err": list(pos_err) or None}
+    detail = json.dumps({k: v for k, v in opts.items() if v}, sort_keys=True)
+    prov = Provenance(str(file), detail, sha256_of(file))
+    builds = prepare(inp, definition, name=name, ra=ra, dec=dec, key=key, mapping=mapping,
+                     pos_err=pos_err)
+    return install(store, builds, prov, replace=replace, progress=progress)
+
+
+def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
+            replace: bool = False, progress: bool = False) -> list[str]:
+    """Write ``builds`` beside the live catalogs and swap them in with the registry change.
+
+    Identical input (same SHA-256 and options) is a no-op; changed input from the
+    same source replaces the catalog; a name held by another source is an error
+    unless ``replace``. Catalogs previously derived from the replaced one (e.g. its
+    ``_detections``) and absent from the new input are removed in the same step.
+    """
+    main = builds[0].name
+    current = {b.name: _registry_row(store, b.name) for b in builds}
+    old_main = current[main]
+    if old_main and old_main["sha256"] == prov.sha256 and old_main["source_detail"] == prov.detail:
+        if all(current[b.name] for b in builds):
+            return [f"{b.name}: unchanged (same input, SHA-256 {prov.sha256[:12]}...)"
+                    for b in builds]
+    for b in builds:
+        row = current[b.name]
+        if row is None or replace:
+            continue
+        owner = row["parent"] or row["name"]
+        owner_row = current.get(owner) or _registry_row(store, owner)
+        if owner != main or (owner_row and owner_row["source"] != prov.source):
+            raise XcatError(f"catalog name '{b.name}' is taken (loaded from "
+                            f"{(owner_row or row)['source']}); choose another --name "
+                            "or pass --replace")
+    orphans = [r[0] for r in store.con.execute(
+        paths.read_sql("store/children.sql"), {"parent": main}).fetchall()
+        if r[0] not in current]
+    token = uuid.uuid4().hex[:10]
+    cat_root = store.path / paths.CATALOGS_DIR
+    cat_root.mkdir(parents=True, exist_ok=True)
+    staged: dict[str, tuple[Path, list[tuple[int, int]], CatalogBuild]] = {}
+    try:
+        for b in builds:
+            out = cat_root / f"{paths.STAGING_PREFIX}{b.name}-{token}"
+            staged[b.name] = (out, _write(b, out, prov, progress), b)
+        _swap(store, staged, orphans, prov, token)
+    finally:
+        for out, _, _ in staged.values():
+            if out.exists():
+                shutil.rmtree(out, ignore_errors=True)
+    lines = []
+    for b in builds:
+        verb = "replaced" if current[b.name] else "loaded"
+        lines.append(f"{b.name}: {verb} {b.table.num_rows} rows "
+                     f"({len(staged[b.name][1])} partitions) from {Path(prov.source).name}")
+        lines.extend(f"  note: {n}" for n in b.notes)
+    lines.extend(f"{o}: removed (not in the new input)" for o in orphans)
+    return lines
+
+
+def _registry_row(store: Store, name: str) -> dict | None:
+    cur = store.con.execute(paths.read_sql("store/get_catalog.sql"), {"name": name})
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+
+def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool) -> list[tuple[int, int]]:
+    table = hats_writer.sort_by_healpix(b.schema_with_metadata(), b.ra, b.dec)
+    b.table = table
+    bar = None
+    if progress and sys.stderr.isatty() and table.num_rows > 200_000:
+        from tqdm import tqdm
+
+        bar = tqdm(total=table.num_rows, unit="rows", desc=f"writing {b.name}", leave=False)
+    try:
+        parts = hats_writer.write_catalog(
+            table, out, name=b.name, ra=b.ra, dec=b.dec, progress=bar.update if bar else None,
+            extra_properties={"xcat_kind": b.kind, "xcat_source_sha256": prov.sha256})
+    finally:
+        if bar:
+            bar.close()
+    (out / paths.PROVENANCE_FILE).write_text(json.dumps(
+        {"name": b.name, "kind": b.kind, "source": prov.source, "detail": prov.detail,
+         "sha256": prov.sha256, "rows": table.num_rows}, indent=1))
+    return parts
+
+
+def _swap(store: Store, staged: dict, orphans: list[str], prov: Provenance, token: str) -> None:
+    """Rename staging dirs into place and change the registry in one transaction."""
+    from xcat import __version__
+
+    con = store.con
+    moved: list[tuple[Path, Path]] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in [*staged, *orphans]:
+            live = paths.catalog_dir(store.path, name)
+            if live.exists():
+                trash = live.parent / f"{paths.TRASH_PREFIX}{name}-{token}"
+                live.rename(trash)
+                moved.append((trash, live))
+            if name in staged:
+                staged[name][0].rename(live)
+                moved.append((live, staged[name][0]))
+            con.execute(paths.read_sql("store/delete_catalog.sql"), {"name": name})
+            con.execute(paths.read_sql("store/delete_catalog_columns.sql"), {"name": name})
+            store.invalidate(name)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        version = schema_version(con)
+        view_sql = paths.read_sql("store/catalog_view.sql")
+        for name, (_, parts, b) in staged.items():
+            con.execute(paths.read_sql("store/insert_catalog.sql"), {
+                "name": name, "kind": b.kind, "n_rows": b.table.num_rows, "source": prov.source,
+                "source_detail": prov.detail if not b.parent else f"{prov.detail} "
+                f"[detections of {b.parent}]", "sha256": prov.sha256, "created": now,
+                "xcat_version": __version__, "schema_version": version, "ra_column": b.ra,
+                "dec_column": b.dec, "key_columns": b.key, "parent": b.parent,
+                "n_partitions": len(parts),
+                "path": str(paths.catalog_dir(Path(), name))})
+            for i, f in enumerate(b.table.schema):
+                m = b.meta.get(f.name)
+                con.execute(paths.read_sql("store/insert_column.sql"), {
+                    "catalog": name, "position": i, "name": f.name, "type": str(f.type),
+                    "unit": m.unit if m else None, "ucd": m.ucd if m else None,
+                    "description": m.description if m else _auto_description(f.name),
+                    "source_column": m.source_column if m else None,
+                    "source_unit": m.source_unit if m else None})
+            con.execute(view_sql.format(name=quote_ident(name),
+                                        glob=quote_literal(store.catalog_glob(name))))
+        for name in orphans:
+            con.execute(paths.read_sql("store/drop_view.sql").format(name=quote_ident(name)))
+        con.execute("COMMIT")
+    except (Exception, KeyboardInterrupt) as exc:
+        con.execute("ROLLBACK")
+        for src, dst in reversed(moved):
+            if src.exists() and not dst.exists():
+                src.rename(dst)
+        if isinstance(exc, duckdb.Error):
+            raise XcatError(f"store update failed, nothing changed ({exc})") from exc
+        raise
+    for trash in store.path.joinpath(paths.CATALOGS_DIR).glob(f"{paths.TRASH_PREFIX}*-{token}"):
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _auto_description(name: str) -> str | None:
+    if name == paths.HEALPIX_COLUMN:
+        return "HEALPix nested pixel index at order 29 (HATS convention)"
+    return None

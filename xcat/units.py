@@ -1,0 +1,82 @@
+"""Canonical units on disk, converted with astropy.units.
+
+Positions are degrees, positional errors arcsec, energy fluxes erg/s/cm².
+Any other column keeps the unit the input declared (or the catalog definition
+assumed). A unit that cannot be converted is an error naming the column.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import astropy.units as u
+import numpy as np
+import pyarrow as pa
+
+from xcat.errors import XcatError
+
+DEG = "deg"
+ARCSEC = "arcsec"
+ENERGY_FLUX = "erg / (s cm2)"
+CANONICAL = {"position": DEG, "position_error": ARCSEC, "energy_flux": ENERGY_FLUX}
+
+
+def parse_unit(text: str | None, where: str) -> u.UnitBase | None:
+    """Parse a unit string (FITS/VOUnit/CDS/generic spellings); ``None`` if empty."""
+    if text is None or not str(text).strip():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", u.UnitsWarning)
+        for fmt in (None, "vounit", "cds", "fits"):
+            try:
+                unit = u.Unit(str(text).strip(), format=fmt, parse_strict="raise")
+            except (ValueError, TypeError):
+                continue
+            return unit
+    raise XcatError(f"{where}: unit '{text}' is not a unit astropy understands")
+
+
+def is_energy_flux(unit: u.UnitBase | None) -> bool:
+    """True when ``unit`` converts to erg/s/cm²."""
+    return unit is not None and unit.is_equivalent(u.Unit(ENERGY_FLUX))
+
+
+def convert_column(arr: pa.ChunkedArray | pa.Array, from_unit: str | None, to_unit: str,
+                   where: str) -> pa.Array:
+    """Convert a numeric column between units; ``None`` source unit means already ``to_unit``."""
+    src = parse_unit(from_unit, where)
+    dst = u.Unit(to_unit)
+    if src is None or src == dst:
+        return arr
+    if not src.is_equivalent(dst):
+        raise XcatError(f"{where}: unit '{from_unit}' cannot be converted to '{to_unit}'")
+    if not pa.types.is_floating(arr.type) and not pa.types.is_integer(arr.type):
+        raise XcatError(f"{where}: has unit '{from_unit}' but is not numeric")
+    factor = src.to(dst)
+    values = arr.to_numpy(zero_copy_only=False).astype(np.float64)
+    mask = np.asarray(arr.is_null()) if arr.null_count else None
+    return pa.array(values * factor, mask=mask)
+
+
+def parse_quantity(text: str, physical: str = "angle") -> u.Quantity:
+    """Parse ``30arcsec``, ``2arcmin``, ``0.1deg``, ``1.5'`` or ``2"`` into a Quantity.
+
+    Examples
+    --------
+    >>> parse_quantity("2arcmin").to_value("arcsec")
+    120.0
+    """
+    s = text.strip().replace("″", '"').replace("′", "'")
+    if s.endswith('"'):
+        s = s[:-1] + "arcsec"
+    elif s.endswith("'"):
+        s = s[:-1] + "arcmin"
+    try:
+        q = u.Quantity(s)
+    except (ValueError, TypeError) as exc:
+        raise XcatError(f"'{text}' is not a quantity with a unit (e.g. 30arcsec)") from exc
+    if q.unit == u.dimensionless_unscaled:
+        raise XcatError(f"'{text}' needs a unit, e.g. 30arcsec, 2arcmin or 0.1deg")
+    if q.unit.physical_type != physical:
+        raise XcatError(f"'{text}' is not an {physical} (unit {q.unit})")
+    return q

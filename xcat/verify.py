@@ -1,0 +1,83 @@
+"""Audits: queries whose empty result means pass (``queries/audits/*.sql``), plus the
+checks that the registry matches the files on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from xcat import paths
+from xcat.store import Store, quote_ident
+
+
+@dataclass
+class AuditResult:
+    """One audit on one catalog: how many offending rows, and a few of them."""
+
+    audit: str
+    catalog: str
+    n_bad: int
+    examples: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the audit found nothing wrong."""
+        return self.n_bad == 0
+
+
+def run_audits(store: Store) -> list[AuditResult]:
+    """Run every audit on every catalog.
+
+    Examples
+    --------
+    >>> all(r.ok for r in run_audits(store))                      # doctest: +SKIP
+    True
+    """
+    results = []
+    targets = store.con.execute(paths.read_sql("store/catalog_audit_targets.sql")).fetchall()
+    for name, n_rows, ra, dec, key, sha, n_parts, flux_cols in targets:
+        results.extend(_disk_checks(store, name, n_rows, sha, n_parts))
+        if not results[-1].ok and results[-1].audit == "catalog_files_present":
+            continue
+        fill = {"catalog": quote_ident(name), "ra": quote_ident(ra), "dec": quote_ident(dec)}
+        audits = ["coordinates_in_range", "rows_in_their_partition", "registry_row_count"]
+        if key:
+            fill["key_list"] = ", ".join(quote_ident(k) for k in key)
+            audits.append("unique_key")
+        if flux_cols:
+            fill["flux_columns"] = ", ".join(quote_ident(c) for c in flux_cols)
+            fill["any_negative"] = " OR ".join(f"{quote_ident(c)} < 0" for c in flux_cols)
+            audits.append("fluxes_nonnegative")
+        for audit in audits:
+            sql = paths.read_sql(f"audits/{audit}.sql").format(**fill)
+            params = {"name": name, "n_rows": n_rows} if "$n_rows" in sql else {}
+            rows = store.con.execute(sql, params).fetchall()
+            results.append(AuditResult(audit, name, len(rows), rows[:3]))
+    return results
+
+
+def _disk_checks(store: Store, name: str, n_rows: int, sha: str,
+                 n_parts: int) -> list[AuditResult]:
+    cdir = paths.catalog_dir(store.path, name)
+    missing = [p for p in (paths.PROPERTIES_FILE, paths.PARTITION_INFO_FILE,
+                           f"{paths.DATASET_DIR}/{paths.METADATA_FILE}")
+               if not (cdir / p).exists()]
+    if missing:
+        return [AuditResult("catalog_files_present", name, len(missing), missing)]
+    props = dict(line.split("=", 1) for line in
+                 (cdir / paths.PROPERTIES_FILE).read_text().splitlines() if "=" in line)
+    problems = []
+    if props.get("hats_nrows") != str(n_rows):
+        problems.append(f"hats.properties hats_nrows={props.get('hats_nrows')} != {n_rows}")
+    if props.get("xcat_source_sha256") != sha:
+        problems.append("hats.properties source SHA-256 differs from the registry")
+    lines = (cdir / paths.PARTITION_INFO_FILE).read_text().split()[1:]
+    if len(lines) != n_parts:
+        problems.append(f"partition_info.csv lists {len(lines)} partitions, registry {n_parts}")
+    for line in lines:
+        order, pixel = (int(x) for x in line.split(","))
+        if not paths.partition_file(cdir, order, pixel).exists():
+            problems.append(f"missing partition Norder={order} Npix={pixel}")
+    return [AuditResult("catalog_files_present", name, 0),
+            AuditResult("registry_matches_disk", name, len(problems), problems[:3])]
