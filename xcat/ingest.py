@@ -35,8 +35,13 @@ class Provenance:
 def ingest_file(store: Store, file: Path, *, kind: str, name: str, ra: str | None = None,
                 dec: str | None = None, key: str | None = None, mapping: str | None = None,
                 pos_err: tuple[str, ...] = (), fmt: str | None = None, replace: bool = False,
-                progress: bool = False) -> list[str]:
-    """Ingest one file as catalog(s) of ``kind``; return a line per catalog touched."""
+                progress: bool = False,
+                max_rows: int = hats_writer.MAX_PARTITION_ROWS) -> list[str]:
+    """Ingest one file as catalog(s) of ``kind``; return a line per catalog touched.
+
+    ``max_rows`` is the most rows a HATS partition may hold (hats-import's
+    ``pixel_threshold``).
+    """
     definition = load_definition(kind)
     file = file.absolute()
     inp = read_table(file, fmt)
@@ -46,11 +51,12 @@ def ingest_file(store: Store, file: Path, *, kind: str, name: str, ra: str | Non
     prov = Provenance(str(file), detail, sha256_of(file))
     builds = prepare(inp, definition, name=name, ra=ra, dec=dec, key=key, mapping=mapping,
                      pos_err=pos_err)
-    return install(store, builds, prov, replace=replace, progress=progress)
+    return install(store, builds, prov, replace=replace, progress=progress, max_rows=max_rows)
 
 
 def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
-            replace: bool = False, progress: bool = False) -> list[str]:
+            replace: bool = False, progress: bool = False,
+            max_rows: int = hats_writer.MAX_PARTITION_ROWS) -> list[str]:
     """Write ``builds`` beside the live catalogs and swap them in with the registry change.
 
     Identical input (same SHA-256 and options) is a no-op; changed input from the
@@ -85,7 +91,7 @@ def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
     try:
         for b in builds:
             out = cat_root / f"{paths.STAGING_PREFIX}{b.name}-{token}"
-            staged[b.name] = (out, _write(b, out, prov, progress), b)
+            staged[b.name] = (out, _write(b, out, prov, progress, max_rows), b)
         _swap(store, staged, orphans, prov, token)
     finally:
         for out, _, _ in staged.values():
@@ -107,7 +113,8 @@ def _registry_row(store: Store, name: str) -> dict | None:
     return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
 
-def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool) -> list[tuple[int, int]]:
+def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
+           max_rows: int) -> list[tuple[int, int]]:
     table = hats_writer.sort_by_healpix(b.schema_with_metadata(), b.ra, b.dec)
     b.table = table
     bar = None
@@ -117,7 +124,8 @@ def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool) -> list
         bar = tqdm(total=table.num_rows, unit="rows", desc=f"writing {b.name}", leave=False)
     try:
         parts = hats_writer.write_catalog(
-            table, out, name=b.name, ra=b.ra, dec=b.dec, progress=bar.update if bar else None,
+            table, out, name=b.name, ra=b.ra, dec=b.dec, max_rows=max_rows,
+            progress=bar.update if bar else None,
             extra_properties={"xcat_kind": b.kind, "xcat_source_sha256": prov.sha256})
     finally:
         if bar:

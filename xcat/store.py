@@ -216,13 +216,21 @@ class Store:
                      dec: str | None = None, key: str | None = None,
                      mapping: str | None = None, pos_err: tuple[str, ...] = (),
                      fmt: str | None = None, replace: bool = False,
-                     progress: bool = False) -> list[str]:
-        """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions as catalog ``name``."""
+                     progress: bool = False, max_rows: int | None = None) -> list[str]:
+        """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions as catalog ``name``.
+
+        ``max_rows`` caps the rows per HATS partition (default 1,000,000).
+
+        Examples
+        --------
+        >>> store.ingest_table("stars.parquet", name="stars", key="id")  # doctest: +SKIP
+        """
         from xcat.ingest import ingest_file
 
+        extra = {"max_rows": max_rows} if max_rows else {}
         return ingest_file(self, Path(file), kind="table", name=name, ra=ra, dec=dec, key=key,
                            mapping=mapping, pos_err=pos_err, fmt=fmt, replace=replace,
-                           progress=progress)
+                           progress=progress, **extra)
 
     def invalidate(self, name: str) -> None:
         """Forget cached file handles of a catalog (after it was replaced)."""
