@@ -109,7 +109,8 @@ def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
 
 def _registry_row(store: Store, name: str) -> dict | None:
     cur = store.con.execute(paths.read_sql("store/get_catalog.sql"), {"name": name})
-    row = cur.fetchone()
+    rows = cur.fetchall()
+    row = rows[0] if rows else None
     return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
 

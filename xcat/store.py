@@ -106,7 +106,8 @@ class Store:
     def catalog(self, name: str) -> dict[str, Any]:
         """Registry row of one catalog; ``XcatError`` if there is none."""
         cur = self.con.execute(paths.read_sql("store/get_catalog.sql"), {"name": name})
-        row = cur.fetchone()
+        rows = cur.fetchall()
+        row = rows[0] if rows else None
         if row is None:
             known = ", ".join(self.catalogs()["name"]) or "none yet"
             raise XcatError(f"no catalog '{name}' in {self.path} (catalogs: {known})")
