@@ -28,7 +28,18 @@ def _rows_options(f):
                         show_default=True, help="Output format.")(f)
 
 
-@click.group()
+class _Cli(click.Group):
+    """Click group that turns an ``XcatError`` into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except XcatError as exc:
+            click.echo(f"xcat: error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Cli)
 @click.option("--store", envvar="XCAT_STORE", default=None, help=STORE_HELP)
 @click.version_option(package_name="xcat")
 @click.pass_context
@@ -60,12 +71,11 @@ def ingest_csc(ctx: click.Context, file: Path, name: str, replace: bool) -> None
 
     Example: xcat ingest csc ../shared/data/csc_m101_xrbid/cscresults_M101.vot
     """
-    from xcat.ingest import ingest_file
+    from xcat.ingest import ingest_path
 
-    with _open(ctx, create=True) as store:
-        for line in ingest_file(store, file, kind="csc", name=name, replace=replace,
-                                progress=True):
-            emit(line)
+    for line in ingest_path(ctx.obj["store"], file, kind="csc", name=name, replace=replace,
+                            progress=True):
+        emit(line)
 
 
 @ingest.command("table")
@@ -86,13 +96,12 @@ def ingest_table(ctx: click.Context, file: Path, name: str, ra: str | None, dec:
 
     Example: xcat ingest table stars.csv --name carmenes --ra RA_J2016_deg --dec DE_J2016_deg
     """
-    from xcat.ingest import ingest_file
+    from xcat.ingest import ingest_path
 
-    with _open(ctx, create=True) as store:
-        for line in ingest_file(store, file, kind="table", name=name, ra=ra, dec=dec, key=key,
-                                mapping=mapping, pos_err=pos_err, fmt=fmt, replace=replace,
-                                progress=True):
-            emit(line)
+    for line in ingest_path(ctx.obj["store"], file, kind="table", name=name, ra=ra, dec=dec,
+                            key=key, mapping=mapping, pos_err=pos_err, fmt=fmt,
+                            replace=replace, progress=True):
+        emit(line)
 
 
 @cli.command()
@@ -179,17 +188,13 @@ def demo(ctx: click.Context) -> None:
 
 
 def main() -> None:
-    """Entry point: one readable line and exit status 1 for any XcatError."""
+    """Entry point of the ``xcat`` command."""
     import warnings
 
     from astropy.units import UnitsWarning
 
     warnings.filterwarnings("ignore", category=UnitsWarning)
-    try:
-        cli(standalone_mode=True)
-    except XcatError as exc:
-        click.echo(f"xcat: error: {exc}", err=True)
-        sys.exit(1)
+    cli()
 
 
 if __name__ == "__main__":

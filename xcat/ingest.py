@@ -32,26 +32,49 @@ class Provenance:
     sha256: str
 
 
-def ingest_file(store: Store, file: Path, *, kind: str, name: str, ra: str | None = None,
-                dec: str | None = None, key: str | None = None, mapping: str | None = None,
-                pos_err: tuple[str, ...] = (), fmt: str | None = None, replace: bool = False,
-                progress: bool = False,
-                max_rows: int = hats_writer.MAX_PARTITION_ROWS) -> list[str]:
-    """Ingest one file as catalog(s) of ``kind``; return a line per catalog touched.
-
-    ``max_rows`` is the most rows a HATS partition may hold (hats-import's
-    ``pixel_threshold``).
-    """
+def prepare_file(file: Path, *, kind: str, name: str, ra: str | None = None,
+                 dec: str | None = None, key: str | None = None, mapping: str | None = None,
+                 pos_err: tuple[str, ...] = (), fmt: str | None = None
+                 ) -> tuple[list[CatalogBuild], Provenance]:
+    """Read and check ``file`` without touching any store."""
     definition = load_definition(kind)
     file = file.absolute()
     inp = read_table(file, fmt)
     opts = {"kind": kind, "ra": ra, "dec": dec, "key": key, "map": mapping,
-            "pos_err": list(pos_err) or None}
+            "pos_err": list(pos_err) or None, "format": fmt}
     detail = json.dumps({k: v for k, v in opts.items() if v}, sort_keys=True)
     prov = Provenance(str(file), detail, sha256_of(file))
     builds = prepare(inp, definition, name=name, ra=ra, dec=dec, key=key, mapping=mapping,
                      pos_err=pos_err)
+    return builds, prov
+
+
+def ingest_file(store: Store, file: Path, *, replace: bool = False, progress: bool = False,
+                max_rows: int = hats_writer.MAX_PARTITION_ROWS, **options) -> list[str]:
+    """Ingest one file into an open store; return a line per catalog touched.
+
+    ``options`` are those of :func:`prepare_file` (kind, name, ra, dec, key, mapping,
+    pos_err, fmt). ``max_rows`` is the most rows a HATS partition may hold
+    (hats-import's ``pixel_threshold``).
+    """
+    builds, prov = prepare_file(file, **options)
     return install(store, builds, prov, replace=replace, progress=progress, max_rows=max_rows)
+
+
+def ingest_path(store_path: str | Path | None, file: Path, *, replace: bool = False,
+                progress: bool = False, **options) -> list[str]:
+    """Check ``file`` first, then open (creating if needed) the store and install it.
+
+    A bad input therefore never creates or touches a store.
+
+    Examples
+    --------
+    >>> ingest_path("xcat-store", Path("cscresults_M101.vot"), kind="csc", name="csc")
+    ... # doctest: +SKIP
+    """
+    builds, prov = prepare_file(file, **options)
+    with Store.open(store_path, create=True) as store:
+        return install(store, builds, prov, replace=replace, progress=progress)
 
 
 def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
