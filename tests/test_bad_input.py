@@ -51,7 +51,7 @@ def run_bad(root: Path, args: list[str]) -> str:
     err = result.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("xcat: error: "), result.stderr
     assert snapshot(root) == before
-    assert not [p for p in root.glob("catalogs/.*")]  # no staging or trash left over
+    assert not list(root.glob("catalogs/.*"))  # no staging or trash left over
     return err[0]
 
 

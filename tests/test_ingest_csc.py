@@ -106,7 +106,7 @@ def test_ngc3532_sexagesimal_and_pandas_twins(store):
     # the pandas ".1" twins are the per-observation values: detection table, base names
     det = store.sql("SELECT * FROM ngc3532_detections LIMIT 0").columns
     assert "flux_aper90_b" in det and "obsid" in det and "theta" in det
-    assert not [c for c in det if c.endswith(".1") or c.endswith("_1")]
+    assert not [c for c in det if c.endswith((".1", "_1"))]
 
 
 def test_3fgl_per_observation_csv(store):

@@ -189,5 +189,5 @@ def test_store_open_errors(tmp_path):
 
 
 def test_unknown_catalog_is_a_clear_error(m101):
-    with pytest.raises(xcat.XcatError, match="no catalog 'gaia'.*csc"):
+    with pytest.raises(xcat.XcatError, match=r"no catalog 'gaia'.*csc"):
         m101.cone("gaia", 0, 0, "1arcsec")

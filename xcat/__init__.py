@@ -9,6 +9,7 @@ Examples
 >>> store = xcat.Store.open("xcat-store", create=True)               # doctest: +SKIP
 >>> store.ingest_csc("cscresults_M101.vot")                          # doctest: +SKIP
 >>> store.cone("csc", 210.80, 54.35, "1arcmin")                      # doctest: +SKIP
+
 """
 
 from xcat.errors import XcatError

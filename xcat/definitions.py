@@ -50,6 +50,7 @@ def load_definition(kind: str) -> CatalogDefinition:
     --------
     >>> load_definition("csc").key
     'name'
+
     """
     path = paths.ingest_dir() / f"{kind}.toml"
     if not path.exists():

@@ -26,6 +26,7 @@ def write_rows(astro_table: Any, fmt: str, out: str | None = None, *, max_rows: 
     a
     1
     2
+
     """
     if fmt not in FORMATS:
         raise XcatError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
@@ -52,8 +53,14 @@ def write_rows(astro_table: Any, fmt: str, out: str | None = None, *, max_rows: 
 
         for c in t.itercols():  # votable wants ucd on the column meta
             c.meta.pop("ucd", None)
+        import warnings
+
+        from astropy.units import UnitsWarning
+
         buf = io.BytesIO()
-        from_table(t).to_xml(buf)
+        with warnings.catch_warnings():  # VOUnit deprecates 'erg'; the unit is still exact
+            warnings.simplefilter("ignore", UnitsWarning)
+            from_table(t).to_xml(buf)
         text = buf.getvalue().decode()
     else:  # fits
         t.write(out, format="fits", overwrite=True)

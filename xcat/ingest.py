@@ -71,6 +71,7 @@ def ingest_path(store_path: str | Path | None, file: Path, *, replace: bool = Fa
     --------
     >>> ingest_path("xcat-store", Path("cscresults_M101.vot"), kind="csc", name="csc")
     ... # doctest: +SKIP
+
     """
     builds, prov = prepare_file(file, **options)
     with Store.open(store_path, create=True) as store:
@@ -90,9 +91,10 @@ def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
     main = builds[0].name
     current = {b.name: _registry_row(store, b.name) for b in builds}
     old_main = current[main]
-    if old_main and old_main["sha256"] == prov.sha256 and old_main["source_detail"] == prov.detail:
-        if all(current[b.name] for b in builds):
-            return [f"{b.name}: unchanged (same input, SHA-256 {prov.sha256[:12]}...)"
+    if (old_main and old_main["sha256"] == prov.sha256
+            and old_main["source_detail"] == prov.detail
+            and all(current[b.name] for b in builds)):
+        return [f"{b.name}: unchanged (same input, SHA-256 {prov.sha256[:12]}...)"
                     for b in builds]
     for b in builds:
         row = current[b.name]

@@ -14,6 +14,7 @@ def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
     --------
     >>> parse_params(["n=3", "host=M101"])
     {'n': 3, 'host': 'M101'}
+
     """
     out: dict[str, Any] = {}
     for item in items:

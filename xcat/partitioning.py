@@ -31,6 +31,7 @@ def choose_partitions(h29_sorted: np.ndarray, max_rows: int,
     >>> import numpy as np
     >>> choose_partitions(np.array([0, 1, 2], dtype=np.int64), max_rows=10)
     [(0, 0)]
+
     """
     if len(h29_sorted) == 0:
         return []
@@ -56,7 +57,6 @@ def choose_partitions(h29_sorted: np.ndarray, max_rows: int,
         assigned[good] = k
     # leaves that never fit (a single dense order-`highest_order` pixel) stay leaves
     assigned[assigned < 0] = highest_order
-    parts = sorted({(int(k), int(p >> (2 * (highest_order - k))))
+    return sorted({(int(k), int(p >> (2 * (highest_order - k))))
                     for k, p in zip(assigned, leaves, strict=True)},
                    key=lambda kp: kp[1] << (2 * (highest_order - kp[0])))
-    return parts

@@ -8,6 +8,7 @@ Examples
 ...     near = store.cone("csc", 210.80, 54.35, "2arcmin")
 ...     bright = store.sql("SELECT name, flux_aper_b FROM csc WHERE flux_aper_b > $f",
 ...                        {"f": 1e-14}, output="astropy")
+
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Store:
         Examples
         --------
         >>> store = Store.open("/tmp/demo-store", create=True)     # doctest: +SKIP
+
         """
         root = Path(path or os.environ.get("XCAT_STORE") or paths.DEFAULT_STORE).absolute()
         if root.exists() and not root.is_dir():
@@ -150,6 +152,7 @@ class Store:
         Examples
         --------
         >>> store.sql("SELECT count(*) AS n FROM csc WHERE dec > $d", {"d": 54.3})  # doctest: +SKIP
+
         """
         try:
             table = run_arrow(self.con, query, params)
@@ -189,10 +192,15 @@ class Store:
             Centre in degrees (ICRS).
         radius : str, float or astropy Quantity
             ``"30arcsec"``, ``"2arcmin"``, ``"0.1deg"``, a Quantity, or degrees.
+        columns : list of str, optional
+            Columns to return (default all), plus ``_dist_arcsec``.
+        output : {"pandas", "arrow", "astropy"}
+            Result type.
 
         Examples
         --------
         >>> store.cone("csc", 210.80, 54.35, "30arcsec")           # doctest: +SKIP
+
         """
         from xcat.cone import cone_search, radius_degrees
 
@@ -225,6 +233,7 @@ class Store:
         Examples
         --------
         >>> store.ingest_table("stars.parquet", name="stars", key="id")  # doctest: +SKIP
+
         """
         from xcat.ingest import ingest_file
 

@@ -65,6 +65,7 @@ def parse_quantity(text: str, physical: str = "angle") -> u.Quantity:
     --------
     >>> parse_quantity("2arcmin").to_value("arcsec")
     120.0
+
     """
     s = text.strip().replace("″", '"').replace("′", "'")
     if s.endswith('"'):

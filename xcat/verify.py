@@ -33,6 +33,7 @@ def run_audits(store: Store) -> list[AuditResult]:
     --------
     >>> all(r.ok for r in run_audits(store))                      # doctest: +SKIP
     True
+
     """
     results = []
     targets = store.con.execute(paths.read_sql("store/catalog_audit_targets.sql")).fetchall()
