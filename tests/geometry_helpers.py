@@ -32,10 +32,13 @@ def uniform_sphere(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.nda
     return ra, dec
 
 
-def offset_points(ra0: float, dec0: float, sep_deg: np.ndarray, pa_deg: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Points at ``sep_deg`` along position angle ``pa_deg`` from (ra0, dec0) (astropy)."""
-    c = SkyCoord(ra0 * u.deg, dec0 * u.deg)
+def offset_points(ra0: float | np.ndarray, dec0: float | np.ndarray, sep_deg: np.ndarray,
+                  pa_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points at ``sep_deg`` along position angle ``pa_deg`` from (ra0, dec0) (astropy).
+
+    Arrays broadcast: one centre and many offsets, or one offset per centre.
+    """
+    c = SkyCoord(np.asarray(ra0) * u.deg, np.asarray(dec0) * u.deg)
     off = c.directional_offset_by(np.asarray(pa_deg) * u.deg, np.asarray(sep_deg) * u.deg)
     ra = np.mod(off.ra.deg, 360.0)
     dec = np.clip(off.dec.deg, -90.0, 90.0)

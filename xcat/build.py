@@ -146,12 +146,13 @@ def _canonical_units(inp: InputTable, d: CatalogDefinition, pos_err: tuple[str, 
             continue
         meta = inp.column_meta(col)
         where = f"{inp.source}: column '{col}'"
-        ucd = (meta.ucd or "").lower()
+        declared = units.parse_unit_lenient(meta.unit)
         is_pos_err = (col in d.position_errors or col in pos_err
-                      or ucd.startswith("stat.error;pos"))
+                      or (_is_position_error_ucd(meta.ucd) and declared is not None
+                          and declared.physical_type == "angle"))
         if is_pos_err:
             target = units.ARCSEC
-        elif units.is_energy_flux(units.parse_unit(meta.unit, where)):
+        elif units.is_energy_flux(declared):
             target = units.ENERGY_FLUX
         else:
             continue
@@ -162,6 +163,15 @@ def _canonical_units(inp: InputTable, d: CatalogDefinition, pos_err: tuple[str, 
         inp.table = _set(inp.table, col, units.convert_column(arr, meta.unit, target, where))
         meta.source_unit = meta.source_unit or meta.unit
         meta.unit = target
+
+
+def _is_position_error_ucd(ucd: str | None) -> bool:
+    """UCD of a positional error (``stat.error;pos.eq.ra``), not of a proper motion."""
+    words = [w.strip().lower() for w in (ucd or "").split(";")]
+    if "stat.error" not in words:
+        return False
+    return any(w in ("pos", "pos.eq", "pos.eq.ra", "pos.eq.dec", "pos.errorellipse")
+               for w in words)
 
 
 def _check_key_present(inp: InputTable, key: str) -> None:

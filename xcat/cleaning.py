@@ -62,14 +62,14 @@ def _infer(s: pd.Series) -> pa.Array:
         out = np.where(v.str.lower().isin(TRUE), True, False)
         return pa.array(out, mask=empty.to_numpy())
     if present.str.fullmatch(r"[+-]?\d+").all():
-        ints = pd.to_numeric(v.where(~empty, None), errors="coerce")
+        ints = pd.to_numeric(v.mask(empty), errors="coerce")
         if ints.abs().max() < 2**62:
             return pa.array(ints.astype("Int64"))
     nums = pd.to_numeric(present, errors="coerce")
     if nums.notna().all():
         full = pd.to_numeric(v.where(~empty, "nan"), errors="coerce").astype(float)
         return pa.array(full.to_numpy(), mask=empty.to_numpy())
-    return pa.array(v.where(~empty, None).to_numpy(dtype=object), pa.string())
+    return pa.array(v.to_numpy(dtype=object), pa.string(), mask=empty.to_numpy())
 
 
 def fold_duplicates(inp: InputTable, keep_identical: bool = False) -> dict[str, str]:

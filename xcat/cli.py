@@ -94,7 +94,7 @@ def ingest_table(ctx: click.Context, file: Path, name: str, ra: str | None, dec:
                  fmt: str | None, replace: bool) -> None:
     """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions.
 
-    Example: xcat ingest table stars.csv --name carmenes --ra RA_J2016_deg --dec DE_J2016_deg
+    Example: xcat ingest table cif20.Mother.v01.csv --name carmenes --key Karmn
     """
     from xcat.ingest import ingest_path
 

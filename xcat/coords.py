@@ -11,8 +11,8 @@ from xcat.units import DEG, convert_column, parse_unit
 
 RA_NAMES = ("ra", "ra_deg", "radeg", "raj2000", "_raj2000", "ra_icrs", "ra_j2000", "ra2000",
             "right_ascension", "alpha_j2000")
-DEC_NAMES = ("dec", "dec_deg", "dedeg", "decdeg", "dej2000", "_dej2000", "decj2000", "de_icrs",
-             "dec_icrs", "dec_j2000", "de2000", "dec2000", "declination", "delta_j2000")
+DEC_NAMES = ("dec", "dec_deg", "dedeg", "decdeg", "dej2000", "_dej2000", "decj2000", "de_j2000",
+             "de_icrs", "dec_icrs", "dec_j2000", "de2000", "dec2000", "declination", "delta_j2000")
 
 
 def find_position_columns(inp: InputTable, ra: str | None, dec: str | None) -> tuple[str, str]:

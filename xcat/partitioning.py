@@ -35,28 +35,37 @@ def choose_partitions(h29_sorted: np.ndarray, max_rows: int,
     """
     if len(h29_sorted) == 0:
         return []
-    leaves, counts = np.unique(healpix.to_order(h29_sorted, highest_order), return_counts=True)
-    # ok[k]: occupied pixels at order k (sorted) and whether their whole subtree fits
+    top = np.asarray(healpix.to_order(h29_sorted, highest_order))
+    if np.any(top[1:] < top[:-1]):  # unsorted input still gives the same answer
+        top = np.sort(top)
+    # occupied pixels at highest_order and their row counts, straight from the sorted values
+    starts = np.flatnonzero(np.concatenate(([True], top[1:] != top[:-1])))
+    leaves = top[starts]
+    counts = np.diff(np.append(starts, len(top)))
+    # pix_at[k]: occupied pixels at order k (sorted); ok_at[k]: whether their whole subtree
+    # fits; up_at[k]: index in pix_at[k - 1] of each pixel's parent
     pix_at = {highest_order: leaves}
     ok_at = {highest_order: np.ones(len(leaves), dtype=bool)}
+    up_at: dict[int, np.ndarray] = {}
     cnt = counts
     for k in range(highest_order - 1, -1, -1):
-        child = pix_at[k + 1]
-        parent = child >> 2
-        uniq, first = np.unique(parent, return_index=True)
+        parent = pix_at[k + 1] >> 2
+        new = np.concatenate(([True], parent[1:] != parent[:-1]))
+        first = np.flatnonzero(new)
+        up_at[k + 1] = np.cumsum(new) - 1
         sums = np.add.reduceat(cnt, first)
         all_ok = np.logical_and.reduceat(ok_at[k + 1], first)
-        pix_at[k] = uniq
+        pix_at[k] = parent[first]
         ok_at[k] = all_ok & (sums <= max_rows)
         cnt = sums
-    assigned = np.full(len(leaves), -1, dtype=np.int64)
+    # a fitting pixel has fitting children, so each leaf belongs to its coarsest fitting
+    # ancestor: the fitting pixels whose parent does not fit (every leaf itself "fits", so a
+    # single dense pixel at highest_order stays a leaf)
+    orders, pixels = [], []
     for k in range(highest_order + 1):
-        anc = leaves >> (2 * (highest_order - k))
-        idx = np.searchsorted(pix_at[k], anc)
-        good = ok_at[k][idx] & (assigned < 0)
-        assigned[good] = k
-    # leaves that never fit (a single dense order-`highest_order` pixel) stay leaves
-    assigned[assigned < 0] = highest_order
-    return sorted({(int(k), int(p >> (2 * (highest_order - k))))
-                    for k, p in zip(assigned, leaves, strict=True)},
-                   key=lambda kp: kp[1] << (2 * (highest_order - kp[0])))
+        chosen = ok_at[k] if k == 0 else ok_at[k] & ~ok_at[k - 1][up_at[k]]
+        pixels.append(pix_at[k][chosen])
+        orders.append(np.full(len(pixels[-1]), k, dtype=np.int64))
+    order_arr, pixel_arr = np.concatenate(orders), np.concatenate(pixels)
+    sort = np.argsort(pixel_arr << (2 * (highest_order - order_arr)), kind="stable")
+    return list(zip(order_arr[sort].tolist(), pixel_arr[sort].tolist(), strict=True))

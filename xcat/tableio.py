@@ -145,6 +145,8 @@ def from_astropy(t, source: str, fmt: str) -> InputTable:
                             for v, m in zip(values, mask if mask is not None
                                             else np.zeros(values.shape, bool), strict=True)])
         else:
+            if values.dtype.byteorder not in ("=", "|"):  # FITS is big-endian
+                values = values.astype(values.dtype.newbyteorder("="))
             if values.dtype.kind == "S":
                 values = np.char.decode(values, "utf-8", "replace")
             if values.dtype.kind == "U":

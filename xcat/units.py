@@ -21,10 +21,14 @@ ENERGY_FLUX = "erg / (s cm2)"
 CANONICAL = {"position": DEG, "position_error": ARCSEC, "energy_flux": ENERGY_FLUX}
 
 
+ALIASES = {"'": "arcmin", '"': "arcsec", "''": "arcsec", "deg.": "deg"}
+
+
 def parse_unit(text: str | None, where: str) -> u.UnitBase | None:
     """Parse a unit string (FITS/VOUnit/CDS/generic spellings); ``None`` if empty."""
     if text is None or not str(text).strip():
         return None
+    text = ALIASES.get(str(text).strip(), text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", u.UnitsWarning)
         for fmt in (None, "vounit", "cds", "fits"):
@@ -34,6 +38,18 @@ def parse_unit(text: str | None, where: str) -> u.UnitBase | None:
                 continue
             return unit
     raise XcatError(f"{where}: unit '{text}' is not a unit astropy understands")
+
+
+def parse_unit_lenient(text: str | None) -> u.UnitBase | None:
+    """Like :func:`parse_unit`, but ``None`` for a unit astropy does not know.
+
+    Used where a column's unit only decides whether it needs converting: an
+    unknown unit on a column xcat never converts is kept as the file wrote it.
+    """
+    try:
+        return parse_unit(text, "")
+    except XcatError:
+        return None
 
 
 def is_energy_flux(unit: u.UnitBase | None) -> bool:
