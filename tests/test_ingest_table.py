@@ -62,7 +62,8 @@ def test_gaia_votable_and_2mass_votable(store):
 
 
 def test_big_endian_fits_without_units(store):
-    path = shared_file("2rxs_flarestack/LLAGN_2rxs2AllWiseSayfertness_no3LACbl_April2020_small.fits")
+    path = shared_file("2rxs_flarestack/"
+                       "LLAGN_2rxs2AllWiseSayfertness_no3LACbl_April2020_small.fits")
     store.ingest_table(path, name="llagn", key="2RXS_ID")
     raw = Table.read(path)
     got = store.sql('SELECT "2RXS_ID", RA_DEG, XRay_FLUX FROM llagn').set_index("2RXS_ID")
