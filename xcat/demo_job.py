@@ -25,8 +25,8 @@ def run_demo(store_path: str | None) -> Iterator[str]:
                        columns=["name", "ra", "dec", "flux_aper_b", "hard_hs"], output="astropy")
         yield write_rows(t, "table", max_rows=15)
         query = DEMO_QUERY.read_text()
-        yield "\n== SQL: " + " ".join(line for line in query.splitlines()
-                                      if not line.startswith("--"))
+        body = " ".join(line for line in query.splitlines() if not line.startswith("--"))
+        yield "\n== SQL: " + " ".join(body.split())
         yield write_rows(store.sql(query, {"fmin": 1e-15}, output="astropy"), "table")
 
 

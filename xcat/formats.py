@@ -38,8 +38,9 @@ def write_rows(astro_table: Any, fmt: str, out: str | None = None, *, max_rows: 
         for c in t.itercols():
             if c.dtype.kind == "f":
                 c.info.format = ".8f" if str(c.unit) == "deg" else ".5g"
-        text = "\n".join(t.pformat(max_lines=max_rows + 4, max_width=-1)) if len(t) else \
-            "(no rows)"
+        lines = [x for x in t.pformat(max_lines=max_rows + 4, max_width=-1)
+                 if not x.startswith("Length = ")]
+        text = "\n".join(lines) if len(t) else "(no rows)"
         text += f"\n({len(t)} row{'s' if len(t) != 1 else ''})"
     elif fmt == "csv":
         buf = io.StringIO()
