@@ -169,7 +169,8 @@ def test_catalog_name_taken_by_another_source(loaded):
     assert "'csc' is taken" in msg and "cscresults_M101.vot" in msg
 
 
-@pytest.mark.parametrize("name", ["1bad", "drop table", "a-b", ""])
+@pytest.mark.parametrize("name", ["1bad", "drop table", "a-b", "", "catalogs", "xray_sources",
+                                  "stg_x", "csc_position_errors"])
 def test_bad_catalog_name(loaded, tmp_path, name):
     good = write(tmp_path, "g.csv", "id,ra,dec\n1,10,20\n")
     assert "catalog name" in run_bad(loaded, ["ingest", "table", good, "--name", name])

@@ -8,6 +8,8 @@ the centre is checked with astropy ``SkyCoord.separation`` (for ``cone_ranges29`
 
 from __future__ import annotations
 
+import itertools
+
 import cdshealpix.nested as cds
 import healpy as hp
 import numpy as np
@@ -142,7 +144,7 @@ def test_pixel_range29(order: int, data: st.DataObject) -> None:
     if order < 29:
         kids = [healpix.pixel_range29(order + 1, 4 * pixel + i) for i in range(4)]
         assert kids[0][0] == lo and kids[-1][1] == hi
-        assert all(a[1] == b[0] for a, b in zip(kids, kids[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(kids))
 
 
 def test_pixel_ranges_tile_the_sky() -> None:

@@ -17,6 +17,8 @@ from xcat.errors import XcatError
 from xcat.tableio import ColumnMeta, InputTable
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+RESERVED = {"catalogs", "catalog_columns", "schema_migrations", "view_columns",
+            "astrometric_frames", "xray_sources", "xmatch_runs", "xmatch_pairs"}
 
 
 @dataclass
@@ -49,6 +51,9 @@ def check_name(name: str) -> str:
     if not NAME_RE.match(name or ""):
         raise XcatError(f"catalog name '{name}' must start with a letter and hold only "
                         "letters, digits and underscores (at most 63)")
+    if name.lower() in RESERVED or name.lower().startswith("stg_") or \
+            name.lower().endswith("_position_errors"):
+        raise XcatError(f"catalog name '{name}' is reserved for the store's own tables and views")
     return name
 
 
@@ -77,6 +82,7 @@ def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
     inp.table = _set(_set(inp.table, ra_col, ra_arr), dec_col, dec_arr)
     _assume_units(inp, definition, renamed)
     _canonical_units(inp, definition, pos_err, skip={ra_col, dec_col})
+    _computed_columns(inp, definition)
     for col, text in definition.descriptions.items():
         if col in inp.meta and not inp.meta[col].description:
             inp.meta[col].description = text
@@ -94,6 +100,28 @@ def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
         check_unique(inp.table, [key_col], inp.source)
     return [CatalogBuild(name, definition.kind, inp.table, inp.meta, ra_col, dec_col,
                          [key_col] if key_col else [], notes=inp.notes)]
+
+
+def _computed_columns(inp: InputTable, d: CatalogDefinition) -> None:
+    """Add the definition's computed columns whose inputs are all present."""
+    import duckdb
+
+    from xcat import paths
+    from xcat.sqlexpr import pick
+
+    have = {c.lower() for c in inp.table.column_names}
+    for name, expr in d.computed.items():
+        chosen = pick(expr, have)
+        if chosen is None or name.lower() in have:
+            continue
+        con = duckdb.connect()
+        con.register("input_table", inp.table)
+        query = paths.read_sql("store/computed_column.sql").format(expr=chosen)
+        value = con.sql(query).to_arrow_table().column("value")
+        con.close()
+        inp.table = inp.table.append_column(name, value)
+        inp.meta[name] = ColumnMeta(description=d.descriptions.get(name),
+                                    source_column=f"computed: {chosen}")
 
 
 def _if_present(inp: InputTable, col: str) -> str | None:

@@ -155,6 +155,31 @@ def sql(ctx: click.Context, query: str, param: tuple[str, ...], fmt: str, out: s
 
 
 @cli.command()
+@click.argument("catalog", required=False)
+@click.option("--sigma", default=None, help="Frame error, 1-sigma, with a unit (0.4875arcsec).")
+@click.option("--reference", default=None, help="What the frame was tied to.")
+@click.option("--note", default=None, help="Free text.")
+@_rows_options
+@click.pass_context
+def astrometry(ctx: click.Context, catalog: str | None, sigma: str | None,
+               reference: str | None, note: str | None, fmt: str, out: str | None) -> None:
+    """Set (or list) a catalog's astrometric-frame error, used in its positional errors.
+
+    Example: xcat astrometry csc --sigma 0.4875arcsec --reference "HST/ACS F555W"
+    """
+    from astropy.table import Table
+
+    with _open(ctx) as store:
+        if catalog and sigma:
+            store.set_astrometric_frame(catalog, sigma, reference=reference, note=note)
+        elif catalog or sigma:
+            raise XcatError("give both CATALOG and --sigma to set a frame error")
+        df = store.astrometric_frames()
+        df["set_at"] = df["set_at"].astype(str)
+        emit(write_rows(Table.from_pandas(df.fillna("")), fmt, out))
+
+
+@cli.command()
 @click.pass_context
 def verify(ctx: click.Context) -> None:
     """Run the store audits (keys, coordinates, fluxes, registry vs disk).

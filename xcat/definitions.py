@@ -30,6 +30,8 @@ class CatalogDefinition:
     position_errors: tuple[str, ...] = ()
     units: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+    computed: dict[str, str] = field(default_factory=dict)
+    xray: dict[str, object] = field(default_factory=dict)
 
     def assumed_unit(self, column: str) -> str | None:
         """Unit assumed for ``column`` when the input declares none (first glob wins)."""

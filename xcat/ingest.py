@@ -14,13 +14,13 @@ from pathlib import Path
 
 import duckdb
 
-from xcat import hats_writer, paths
+from xcat import hats_writer, paths, xray_views
 from xcat.build import CatalogBuild, prepare
 from xcat.definitions import load_definition
 from xcat.errors import XcatError
 from xcat.migrations import schema_version
 from xcat.store import Store, quote_ident, quote_literal
-from xcat.tableio import read_table, sha256_of
+from xcat.tableio import InputTable, from_astropy, read_table, sha256_of
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,30 @@ def prepare_file(file: Path, *, kind: str, name: str, ra: str | None = None,
     return builds, prov
 
 
+def prepare_table(table, *, source: str, detail: str, sha256: str, kind: str, name: str,
+                  ra: str | None = None, dec: str | None = None, key: str | None = None,
+                  mapping: str | None = None, pos_err: tuple[str, ...] = ()
+                  ) -> tuple[list[CatalogBuild], Provenance]:
+    """Check an in-memory astropy Table (e.g. a TAP result) without touching any store.
+
+    ``source`` is where it came from (a service URL), ``detail`` how (the ADQL sent),
+    and ``sha256`` the hash of the bytes received.
+    """
+    inp: InputTable = from_astropy(table, source, "service")
+    if inp.table.num_rows == 0:
+        raise XcatError(f"{source}: the service returned no rows")
+    builds = prepare(inp, load_definition(kind), name=name, ra=ra, dec=dec, key=key,
+                     mapping=mapping, pos_err=pos_err)
+    return builds, Provenance(source, detail, sha256)
+
+
+def install_into(store_path: str | Path | None, builds: list[CatalogBuild], prov: Provenance,
+                 *, replace: bool = False, progress: bool = False) -> list[str]:
+    """Open (creating if needed) the store at ``store_path`` and install checked builds."""
+    with Store.open(store_path, create=True) as store:
+        return install(store, builds, prov, replace=replace, progress=progress)
+
+
 def ingest_file(store: Store, file: Path, *, replace: bool = False, progress: bool = False,
                 max_rows: int = hats_writer.MAX_PARTITION_ROWS, **options) -> list[str]:
     """Ingest one file into an open store; return a line per catalog touched.
@@ -74,8 +98,7 @@ def ingest_path(store_path: str | Path | None, file: Path, *, replace: bool = Fa
 
     """
     builds, prov = prepare_file(file, **options)
-    with Store.open(store_path, create=True) as store:
-        return install(store, builds, prov, replace=replace, progress=progress)
+    return install_into(store_path, builds, prov, replace=replace, progress=progress)
 
 
 def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
@@ -205,7 +228,11 @@ def _swap(store: Store, staged: dict, orphans: list[str], prov: Provenance, toke
             con.execute(view_sql.format(name=quote_ident(name),
                                         glob=quote_literal(store.catalog_glob(name))))
         for name in orphans:
-            con.execute(paths.read_sql("store/drop_view.sql").format(name=quote_ident(name)))
+            for view in (xray_views.staging_view(name), xray_views.position_errors_view(name),
+                         name):
+                con.execute(paths.read_sql("store/drop_view.sql").format(
+                    name=quote_ident(view)))
+        xray_views.refresh(con, store)
         con.execute("COMMIT")
     except (Exception, KeyboardInterrupt) as exc:
         con.execute("ROLLBACK")

@@ -42,6 +42,11 @@ def ingest_dir() -> Path:
     return _resource_root() / "ingest"
 
 
+def config_dir() -> Path:
+    """Configuration shipped with xcat (``config/services.toml``: remote services)."""
+    return _resource_root() / "config"
+
+
 def read_sql(relpath: str) -> str:
     """Text of ``queries/<relpath>`` (e.g. ``store/register_catalog.sql``)."""
     return (queries_dir() / relpath).read_text()

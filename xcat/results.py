@@ -22,7 +22,11 @@ def to_astropy(table: pa.Table, column_meta: pd.DataFrame):
     out = Table()
     for f in table.schema:
         col = table.column(f.name)
-        if pa.types.is_floating(f.type):
+        if pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
+            values = col.to_pylist()
+            mask = np.array([v is None for v in values], dtype=bool)
+            data = np.array([",".join(map(str, v)) if v else "" for v in values])
+        elif pa.types.is_floating(f.type):
             data = col.to_numpy(zero_copy_only=False).astype(np.float64)
             mask = np.asarray(col.is_null()) if col.null_count else np.zeros(len(data), bool)
         else:

@@ -133,6 +133,10 @@ class Store:
             if glob in (existing.get(name) or ""):
                 continue
             self.con.execute(template.format(name=quote_ident(name), glob=quote_literal(glob)))
+        if "xray_sources" not in existing:
+            from xcat import xray_views
+
+            xray_views.refresh(self.con, self)
 
     # ------------------------------------------------------------------ queries
     def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None, *,
@@ -241,6 +245,39 @@ class Store:
         return ingest_file(self, Path(file), kind="table", name=name, ra=ra, dec=dec, key=key,
                            mapping=mapping, pos_err=pos_err, fmt=fmt, replace=replace,
                            progress=progress, **extra)
+
+    def set_astrometric_frame(self, catalog: str, sigma: str | float, *,
+                              reference: str | None = None, note: str | None = None) -> None:
+        """Record the astrometric-frame (tie) error of a catalog, 1-sigma.
+
+        It is combined in quadrature with the Kim et al. (2007) radii in
+        ``<catalog>_position_errors`` and with the positional errors in
+        ``xray_sources`` (r68 with sigma, r95 with 2 sigma). The newest value is in
+        force; older ones stay as history.
+
+        Examples
+        --------
+        >>> store.set_astrometric_frame("csc", "0.4875arcsec", reference="HST/ACS F555W")
+        ... # doctest: +SKIP
+        """
+        import datetime as dt
+
+        from astropy import units as u
+
+        from xcat.units import parse_quantity
+
+        self.catalog(catalog)
+        value = (parse_quantity(sigma).to_value(u.arcsec) if isinstance(sigma, str)
+                 else float(sigma))
+        if not value >= 0:
+            raise XcatError(f"astrometric error {sigma} must be >= 0")
+        self.con.execute(paths.read_sql("store/insert_astrometric_frame.sql"), {
+            "catalog": catalog, "sigma": value, "reference": reference, "note": note,
+            "set_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
+
+    def astrometric_frames(self) -> pd.DataFrame:
+        """Astrometric-frame errors recorded per catalog (newest first)."""
+        return self.sql(paths.read_sql("store/list_astrometric_frames.sql"))
 
     def invalidate(self, name: str) -> None:
         """Forget cached file handles of a catalog (after it was replaced)."""

@@ -1,2 +1,2 @@
--- Template: drop a view whose catalog is gone ({name} is a quoted identifier)
+-- Template: drop a view whose catalog is gone (the name is a quoted identifier)
 DROP VIEW IF EXISTS {name}

@@ -1,0 +1,2 @@
+-- Remove one run
+DELETE FROM xmatch_runs WHERE run_id = $run_id

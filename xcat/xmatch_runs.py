@@ -1,0 +1,126 @@
+"""Cross-match runs in the store: ``xmatch_runs`` (one row per run) and ``xmatch_pairs``
+(one row per candidate pair), created by ``schema/003_xmatch_runs.sql``.
+
+Today the TAP upload join (``xcat ingest 2rxs --upload``) records its pairs here; the
+cross-match engine of a later issue writes the same tables (rank, n_candidates and a
+probability per pair). A run is named; recording a run under an existing name replaces
+that run and its pairs in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from xcat import paths
+from xcat.errors import XcatError
+from xcat.store import Store
+
+PAIRS_VIEW = "xcat_new_pairs"
+
+
+@dataclass
+class XmatchRun:
+    """A run to record: its name, the two catalogs, the method, parameters and pairs.
+
+    ``pairs`` is an Arrow table with ``left_key``, ``right_key`` (strings) and
+    ``sep_arcsec``; :func:`rank_pairs` adds ``rank`` and ``n_candidates``.
+    """
+
+    name: str
+    left_catalog: str
+    right_catalog: str
+    method: str
+    pairs: pa.Table
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def rank_pairs(left_key: list[str], right_key: list[str], sep_arcsec: np.ndarray) -> pa.Table:
+    """Pairs table with ``rank`` (1 = nearest right candidate per left key) and ``n_candidates``.
+
+    Examples
+    --------
+    >>> t = rank_pairs(["a", "a", "b"], ["x", "y", "x"], np.array([2.0, 1.0, 3.0]))
+    >>> t.column("rank").to_pylist(), t.column("n_candidates").to_pylist()
+    ([2, 1, 1], [2, 2, 1])
+
+    """
+    sep = np.asarray(sep_arcsec, dtype=float)
+    left = np.asarray(left_key, dtype=object)
+    order = np.lexsort((np.asarray(right_key, dtype=object).astype(str), sep,
+                        left.astype(str)))
+    rank = np.empty(len(sep), dtype=np.int32)
+    n_cand = np.empty(len(sep), dtype=np.int32)
+    start = 0
+    sorted_left = left[order]
+    for i in range(1, len(order) + 1):
+        if i == len(order) or sorted_left[i] != sorted_left[start]:
+            idx = order[start:i]
+            rank[idx] = np.arange(1, i - start + 1)
+            n_cand[idx] = i - start
+            start = i
+    return pa.table({"left_key": pa.array([str(k) for k in left_key], pa.string()),
+                     "right_key": pa.array([str(k) for k in right_key], pa.string()),
+                     "sep_arcsec": pa.array(sep, pa.float64()),
+                     "rank": pa.array(rank, pa.int32()),
+                     "n_candidates": pa.array(n_cand, pa.int32())})
+
+
+def record_run(store: Store, run: XmatchRun) -> int:
+    """Insert ``run`` and its pairs (replacing a run of the same name); return its run_id.
+
+    Examples
+    --------
+    >>> pairs = rank_pairs(["J00051+457"], ["2RXS J000509.6+454930"], np.array([3.1]))
+    >>> record_run(store, XmatchRun("carmenes_x_rxs2", "carmenes", "rxs2",
+    ...                             "tap_upload_cone", pairs, {"radius_arcsec": 8}))
+    ... # doctest: +SKIP
+    1
+
+    """
+    from xcat import __version__
+
+    con = store.con
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for (old,) in con.execute(paths.read_sql("store/xmatch_run_by_name.sql"),
+                                  {"name": run.name}).fetchall():
+            con.execute(paths.read_sql("store/delete_xmatch_pairs.sql"), {"run_id": old})
+            con.execute(paths.read_sql("store/delete_xmatch_run.sql"), {"run_id": old})
+        run_id = con.execute(paths.read_sql("store/insert_xmatch_run.sql"), {
+            "name": run.name, "left_catalog": run.left_catalog,
+            "right_catalog": run.right_catalog, "method": run.method,
+            "parameters": json.dumps(run.parameters, sort_keys=True), "created": now,
+            "xcat_version": __version__, "n_pairs": run.pairs.num_rows}).fetchall()[0][0]
+        con.register(PAIRS_VIEW, run.pairs)
+        try:
+            con.execute(paths.read_sql("store/insert_xmatch_pairs.sql"), {"run_id": run_id})
+        finally:
+            con.unregister(PAIRS_VIEW)
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise XcatError(f"recording cross-match run '{run.name}' failed, nothing recorded "
+                        f"({str(exc).splitlines()[0]})") from exc
+    return int(run_id)
+
+
+def run_pairs(store: Store, name: str) -> pa.Table:
+    """The pairs of the run called ``name`` (left_key, right_key, sep_arcsec, rank, ...).
+
+    Examples
+    --------
+    >>> run_pairs(store, "carmenes_x_rxs2").num_rows                 # doctest: +SKIP
+    7
+
+    """
+    from xcat.store import run_arrow
+
+    return run_arrow(store.con, paths.read_sql("store/xmatch_pairs_of_run.sql"), {"name": name})
