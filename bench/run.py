@@ -138,14 +138,19 @@ def make_catalog(path: Path, rows: int, seed: int) -> dict[str, Any]:
 
 
 def catalog_rows(catalog_dir: Path) -> dict[str, Any]:
-    """Rows of a HATS catalog, from its ``_metadata`` footer and from hats itself."""
+    """Rows of a HATS catalog (``_metadata`` footer and hats itself), partitions, size."""
     import hats
     import pyarrow.parquet as pq
 
     md = pq.read_metadata(catalog_dir / "dataset" / "_metadata")
     cat = hats.read_hats(catalog_dir)
+    files = list((catalog_dir / "dataset").glob("Norder=*/**/*.parquet"))
+    first = pq.ParquetFile(files[0]).metadata if files else None
     return {"metadata_rows": md.num_rows, "hats_total_rows": cat.catalog_info.total_rows,
-            "partitions": len(cat.get_healpix_pixels())}
+            "partitions": len(cat.get_healpix_pixels()),
+            "data_mb": round(sum(f.stat().st_size for f in files) / 2**20, 1),
+            "compression": first.row_group(0).column(1).compression if first else None,
+            "row_groups": md.num_row_groups}
 
 
 # --------------------------------------------------------------------------- ingest
@@ -181,30 +186,34 @@ def start_dask_client(work: Path) -> Any:
                   local_directory=str(work / "dask-worker-space"))
 
 
-def bench_hats_import(src: Path, work: Path, repeats: int,
-                      client: Any) -> tuple[dict[str, Any], Path]:
+def bench_hats_import(src: Path, work: Path, repeats: int, client: Any, label: str,
+                      write_table_kwargs: dict[str, Any] | None = None
+                      ) -> tuple[dict[str, Any], Path]:
+    """hats-import's catalog pipeline on ``client``; defaults except ``write_table_kwargs``."""
     from hats_import.catalog.arguments import ImportArguments
     from hats_import.pipeline import pipeline_with_client
 
     times, out = [], None
     for i in range(repeats):
-        out = fresh(work / f"hats-import-{i}")
-        tmp = fresh(work / f"hats-import-tmp-{i}")
+        out = fresh(work / f"{label}-{i}")
+        tmp = fresh(work / f"{label}-tmp-{i}")
         gc.collect()
         t0 = time.perf_counter()
         args = ImportArguments(
             output_path=str(out), output_artifact_name=CATALOG,
             input_file_list=[str(src)], file_reader="parquet",
             ra_column="ra", dec_column="dec",  # default pixel_threshold (1,000,000)
-            tmp_dir=str(tmp), resume=False, progress_bar=False)
+            tmp_dir=str(tmp), resume=False, progress_bar=False,
+            write_table_kwargs=write_table_kwargs)
         pipeline_with_client(args, client)
         times.append(time.perf_counter() - t0)
         shutil.rmtree(tmp, ignore_errors=True)
-        log(f"  hats-import run {i + 1}: {times[-1]:.2f} s")
+        log(f"  {label} run {i + 1}: {times[-1]:.2f} s")
         if i:
-            shutil.rmtree(work / f"hats-import-{i - 1}")
+            shutil.rmtree(work / f"{label}-{i - 1}")
     assert out is not None
-    result = {"runs_s": times, "best_s": min(times), **catalog_rows(out / CATALOG)}
+    result = {"runs_s": times, "best_s": min(times), "write_table_kwargs": write_table_kwargs,
+              **catalog_rows(out / CATALOG)}
     return result, out / CATALOG
 
 
@@ -311,8 +320,7 @@ def compare_ids(tools: dict[str, Any], ref: str, centres: list[tuple[float, floa
                     mismatches.append({"tool": name, "ra": ra, "dec": dec, "radius_arcsec": r,
                                        "only_" + ref: sorted(want - got)[:10],
                                        "only_" + name: sorted(got - want)[:10]})
-    return {"comparisons": checks, "mismatches": mismatches,
-            "rows_compared_max": None}
+    return {"comparisons": checks, "mismatches": mismatches}
 
 
 def bench_cones(xcat_dir: Path, hats_dir: Path | None, n_queries: int, n_lsdb: int,
@@ -385,14 +393,27 @@ def bench_cones(xcat_dir: Path, hats_dir: Path | None, n_queries: int, n_lsdb: i
         client.close()
     out["results"] = res
 
+    # --- cones centred on catalog sources: never empty (random 60" cones on a uniform
+    # catalog almost always are); informative, the targets use the random centres
+    pick = np.random.default_rng(seed + 2).choice(src_table.num_rows, n_queries, replace=False)
+    src_ra = src_table.column("ra").to_numpy()[pick]
+    src_dec = src_table.column("dec").to_numpy()[pick]
+    on_source: dict[str, dict[str, Any]] = {}
+    for r in RADII_ARCSEC:
+        key = f"{r:g}arcsec"
+        on_source[key] = {"xcat": time_queries(xc, (src_ra, src_dec), r, warm),
+                          "lsdb": time_queries(tools["lsdb"], (src_ra[:n_lsdb],
+                                                               src_dec[:n_lsdb]), r, warm)}
+        log(f"  radius {r:g}\", centred on sources: xcat median "
+            f"{on_source[key]['xcat']['median_ms']:.2f} ms "
+            f"({on_source[key]['xcat']['mean_rows']:.1f} rows/cone), lsdb "
+            f"{on_source[key]['lsdb']['median_ms']:.2f} ms")
+    out["results_on_source"] = on_source
+
     # --- same answers: random centres (mostly empty at 60") and centres on catalog sources
-    ids = src_table.column("id").to_numpy()
-    pick = np.random.default_rng(seed + 2).choice(len(ids), 5, replace=False)
-    on_src = [(float(src_table.column("ra")[int(i)].as_py()),
-               float(src_table.column("dec")[int(i)].as_py())) for i in pick]
+    on_src = [(float(a), float(d)) for a, d in zip(src_ra[:5], src_dec[:5], strict=True)]
     rand = [(float(a), float(d)) for a, d in zip(*first(5), strict=True)]
-    check_tools = {k: v for k, v in tools.items() if k != "lsdb_on_xcat_dir"}
-    out["agreement"] = compare_ids(check_tools, "xcat", rand + on_src, CHECK_RADII_ARCSEC)
+    out["agreement"] = compare_ids(tools, "xcat", rand + on_src, CHECK_RADII_ARCSEC)
     out["agreement"]["rows_compared_max"] = max(
         len(xc(ra, dec, max(CHECK_RADII_ARCSEC))) for ra, dec in rand + on_src)
     xc.store.close()
@@ -408,9 +429,12 @@ def build_summary(res: dict[str, Any]) -> dict[str, Any]:
     ing = res.get("ingest", {})
     x_best = ing.get("xcat", {}).get("best_s")
     h_best = ing.get("hats_import", {}).get("best_s")
+    hs_best = ing.get("hats_import_snappy", {}).get("best_s")
     summary: dict[str, Any] = {
         "ingest_xcat_s": x_best, "ingest_hats_import_s": h_best,
-        "ingest_ratio_hats_import_over_xcat": ratio(h_best, x_best), "cone": {}}
+        "ingest_ratio_hats_import_over_xcat": ratio(h_best, x_best),
+        "ingest_hats_import_snappy_s": hs_best,
+        "ingest_ratio_hats_import_snappy_over_xcat": ratio(hs_best, x_best), "cone": {}}
     targets = []
     if summary["ingest_ratio_hats_import_over_xcat"] is not None:
         ok = summary["ingest_ratio_hats_import_over_xcat"] >= TARGETS["ingest_ratio_min"]
@@ -432,6 +456,11 @@ def build_summary(res: dict[str, Any]) -> dict[str, Any]:
             rr = row["lsdb_over_xcat"]
             targets.append({"target": f"cone {key}: LSDB / xcat >= {TARGETS['cone_ratio_min']:g}",
                             "value": round(rr, 1), "met": rr >= TARGETS["cone_ratio_min"]})
+    summary["cone_on_source"] = {
+        key: {"xcat_ms": t["xcat"]["median_ms"], "lsdb_ms": t["lsdb"]["median_ms"],
+              "lsdb_over_xcat": ratio(t["lsdb"]["median_ms"], t["xcat"]["median_ms"]),
+              "xcat_mean_rows": t["xcat"]["mean_rows"]}
+        for key, t in res.get("cones", {}).get("results_on_source", {}).items()}
     summary["targets"] = targets
     return summary
 
@@ -450,15 +479,23 @@ def markdown(res: dict[str, Any]) -> str:
              f"at end {m.get('load_average_end')}", "",
              "## Ingest (build the HATS catalog, best of "
              f"{res['config']['repeats']}, seconds)", "",
-             "| tool | best | all runs | rows | partitions |", "|---|---:|---|---:|---:|"]
+             "| tool | best | ratio | all runs | rows | partitions | row groups | codec | MiB |",
+             "|---|---:|---:|---|---:|---:|---:|---|---:|"]
+    x_best = ing.get("xcat", {}).get("best_s")
     for name, label in (("xcat", "xcat `Store.ingest_table`"),
-                        ("hats_import", "hats-import (dask Client 2x1)")):
+                        ("hats_import", "hats-import, defaults (dask Client 2x1)"),
+                        ("hats_import_snappy", "hats-import, `compression=snappy`")):
         if name in ing:
             r = ing[name]
-            lines.append(f"| {label} | {r['best_s']:.2f} | "
+            lines.append(f"| {label} | {r['best_s']:.2f} | {fmt(ratio(r['best_s'], x_best))} | "
                          f"{', '.join(f'{t:.2f}' for t in r['runs_s'])} | "
-                         f"{r['metadata_rows']:,} | {r['partitions']} |")
-    lines += ["", f"hats-import / xcat: **{fmt(s['ingest_ratio_hats_import_over_xcat'])}x**", ""]
+                         f"{r['metadata_rows']:,} | {r['partitions']} | {r['row_groups']} | "
+                         f"{r['compression']} | {r['data_mb']} |")
+    lines += ["", f"hats-import / xcat: **{fmt(s['ingest_ratio_hats_import_over_xcat'])}x** "
+              "(ratio = tool best / xcat best; MiB = partition files on disk). "
+              "xcat's time is `Store.open(create=True)` + `ingest_table` + `close`, "
+              "end to end from the Parquet file; hats-import's is `pipeline_with_client` on "
+              "an already running client.", ""]
     cones = res.get("cones")
     if cones:
         st = cones["setup"]
@@ -494,6 +531,15 @@ def markdown(res: dict[str, Any]) -> str:
                   f"{st['xcat_first_cone_s'] * 1e3:.0f} ms; DuckDB first cone "
                   f"{st['duckdb_first_cone_s'] * 1e3:.0f} ms; `lsdb.open_catalog` "
                   f"{st['lsdb_open_catalog_s'] * 1e3:.0f} ms.", ""]
+        if s.get("cone_on_source"):
+            lines += ["Cones centred on catalog sources (never empty; same radii, "
+                      f"{cones['n_queries']} centres for xcat, {cones['n_lsdb']} for LSDB):", "",
+                      "| radius | xcat ms | rows/cone | LSDB ms | ratio |",
+                      "|---|---:|---:|---:|---:|"]
+            lines += [f"| {k} | {v['xcat_ms']:.2f} | {v['xcat_mean_rows']:.1f} | "
+                      f"{v['lsdb_ms']:.2f} | {v['lsdb_over_xcat']:.1f}x |"
+                      for k, v in s["cone_on_source"].items()]
+            lines.append("")
         ag = cones["agreement"]
         lines += [f"Same ids as xcat: {ag['comparisons'] - len(ag['mismatches'])}/"
                   f"{ag['comparisons']} comparisons (largest cone compared: "
@@ -520,6 +566,9 @@ def print_summary(res: dict[str, Any]) -> None:
     log(f"  xcat ingest_table          {fmt(s['ingest_xcat_s']):>8} s")
     log(f"  hats-import                {fmt(s['ingest_hats_import_s']):>8} s")
     log(f"  ratio hats-import / xcat   {fmt(s['ingest_ratio_hats_import_over_xcat']):>8} x")
+    if s["ingest_hats_import_snappy_s"]:
+        log(f"  hats-import, snappy        {fmt(s['ingest_hats_import_snappy_s']):>8} s   "
+            f"({fmt(s['ingest_ratio_hats_import_snappy_over_xcat'])} x)")
     if "cones" in res:
         st = res["cones"]["setup"]
         log(f"  (query setup: xcat open {st['xcat_store_open_s'] * 1e3:.0f} ms + first cone "
@@ -534,6 +583,10 @@ def print_summary(res: dict[str, Any]) -> None:
             if f"{name}_ms" in row:
                 log(f"    {name:<22} {row[f'{name}_ms']:8.2f} ms   "
                     f"{row[f'{name}_over_xcat']:6.1f} x")
+    for key, row in s.get("cone_on_source", {}).items():
+        log(f"  {key}, centred on sources ({row['xcat_mean_rows']:.1f} rows/cone): xcat "
+            f"{row['xcat_ms']:.2f} ms, lsdb {row['lsdb_ms']:.2f} ms "
+            f"({row['lsdb_over_xcat']:.1f} x)")
     if "cones" in res:
         ag = res["cones"]["agreement"]
         log(f"id agreement with xcat: {ag['comparisons'] - len(ag['mismatches'])}/"
@@ -565,6 +618,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20240601)
     p.add_argument("--skip-hats-import", action="store_true",
                    help="no hats-import run; LSDB then reads xcat's catalog")
+    p.add_argument("--skip-snappy", action="store_true",
+                   help="no extra hats-import run with snappy compression")
     p.add_argument("--skip-cones", action="store_true")
     p.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")
     a = p.parse_args(argv)
@@ -610,8 +665,16 @@ def main(argv: list[str] | None = None) -> int:
         client = start_dask_client(work)
         res["ingest"]["dask_client_start_s"] = time.perf_counter() - t0
         try:
-            res["ingest"]["hats_import"], hats_dir = bench_hats_import(src, work, args.repeats,
-                                                                      client)
+            res["ingest"]["hats_import"], hats_dir = bench_hats_import(
+                src, work, args.repeats, client, "hats-import")
+            if not args.skip_snappy:
+                # like for like on the codec: hats writes zstd level 15 by default, xcat
+                # (pyarrow's default) snappy
+                log(f"ingest: hats-import with snappy compression, best of {args.repeats}")
+                res["ingest"]["hats_import_snappy"], snappy_dir = bench_hats_import(
+                    src, work, args.repeats, client, "hats-import-snappy",
+                    {"compression": "snappy"})
+                shutil.rmtree(snappy_dir.parent)
         finally:
             client.close()
     for name, r in res["ingest"].items():

@@ -202,4 +202,5 @@ def rxs2_upload_join(radius_deg: float) -> str:
 
 
 def _column_list(name: str) -> str:
-    return " ".join(read_template(name).split())
+    """A column-list template as lines aligned under ``SELECT``."""
+    return "\n       ".join(ln.strip() for ln in read_template(name).splitlines() if ln.strip())

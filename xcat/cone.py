@@ -95,14 +95,16 @@ def cone_search(store: Any, catalog: str, ra: float, dec: float, radius_deg: flo
                              & (hit[:, 1][None, :] > p.rg_min[:, None])).any(axis=1))[0]
         if len(rg_hit) == 0:
             continue
-        t = p.file.read_row_groups(rg_hit.tolist(), columns=read_cols)
-        h = t.column(paths.HEALPIX_COLUMN).to_numpy()
+        # the index column alone first (a small fraction of the row group's decode time):
+        # most small cones hold no row, and then nothing else is read
+        h = p.file.read_row_groups(rg_hit.tolist(), columns=[paths.HEALPIX_COLUMN]).column(
+            paths.HEALPIX_COLUMN).to_numpy()
         starts = np.searchsorted(h, hit[:, 0], "left")
         ends = np.searchsorted(h, hit[:, 1], "left")
         idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
         if len(idx) == 0:
             continue
-        t = t.take(pa.array(idx))
+        t = p.file.read_row_groups(rg_hit.tolist(), columns=read_cols).take(pa.array(idx))
         r = np.radians(t.column(ra_col).to_numpy())
         d = np.radians(t.column(dec_col).to_numpy())
         sep = np.degrees(angular_separation(np.radians(ra), np.radians(dec), r, d))
@@ -112,8 +114,8 @@ def cone_search(store: Any, catalog: str, ra: float, dec: float, radius_deg: flo
             pieces.append(t.append_column(DIST_COLUMN, pa.array(sep[keep] * 3600.0)))
     if not pieces:
         schema = parts[0].file.schema_arrow if parts else pa.schema([])
-        if read_cols:
-            schema = pa.schema([schema.field(c) for c in read_cols])
+        if columns:
+            schema = pa.schema([schema.field(c) for c in columns])
         return schema.empty_table().append_column(DIST_COLUMN, pa.array([], pa.float64()))
     out = pa.concat_tables(pieces)
     out = out.take(pa.array(np.argsort(out.column(DIST_COLUMN).to_numpy(), kind="stable")))

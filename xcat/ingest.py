@@ -119,16 +119,7 @@ def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
             and all(current[b.name] for b in builds)):
         return [f"{b.name}: unchanged (same input, SHA-256 {prov.sha256[:12]}...)"
                     for b in builds]
-    for b in builds:
-        row = current[b.name]
-        if row is None or replace:
-            continue
-        owner = row["parent"] or row["name"]
-        owner_row = current.get(owner) or _registry_row(store, owner)
-        if owner != main or (owner_row and owner_row["source"] != prov.source):
-            raise XcatError(f"catalog name '{b.name}' is taken (loaded from "
-                            f"{(owner_row or row)['source']}); choose another --name "
-                            "or pass --replace")
+    check_names(store, builds, prov, replace=replace)
     orphans = [r[0] for r in store.con.execute(
         paths.read_sql("store/children.sql"), {"parent": main}).fetchall()
         if r[0] not in current]
@@ -149,10 +140,35 @@ def install(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
     for b in builds:
         verb = "replaced" if current[b.name] else "loaded"
         lines.append(f"{b.name}: {verb} {b.table.num_rows} rows "
-                     f"({len(staged[b.name][1])} partitions) from {Path(prov.source).name}")
+                     f"({len(staged[b.name][1])} partitions) from {_source_label(prov.source)}")
         lines.extend(f"  note: {n}" for n in b.notes)
     lines.extend(f"{o}: removed (not in the new input)" for o in orphans)
     return lines
+
+
+def check_names(store: Store, builds: list[CatalogBuild], prov: Provenance, *,
+                replace: bool = False) -> None:
+    """Raise if a catalog name in ``builds`` is held by a catalog from another source.
+
+    Lets a job that installs several inputs check them all before changing anything.
+    """
+    main = builds[0].name
+    current = {b.name: _registry_row(store, b.name) for b in builds}
+    for b in builds:
+        row = current[b.name]
+        if row is None or replace:
+            continue
+        owner = row["parent"] or row["name"]
+        owner_row = current.get(owner) or _registry_row(store, owner)
+        if owner != main or (owner_row and owner_row["source"] != prov.source):
+            raise XcatError(f"catalog name '{b.name}' is taken (loaded from "
+                            f"{(owner_row or row)['source']}); choose another --name "
+                            "or pass --replace")
+
+
+def _source_label(source: str) -> str:
+    """A file's name, or a service URL as it is."""
+    return source if "://" in source else Path(source).name
 
 
 def _registry_row(store: Store, name: str) -> dict | None:

@@ -146,6 +146,29 @@ def run_tap(service: Service, adql: str, *, uploads: dict[str, Any] | None = Non
     return TapAnswer(service, adql, _parse(service, content), content)
 
 
+def resolve_name(name: str) -> tuple[float, float]:
+    """ICRS (RA, Dec) in degrees of an object name, resolved by Sesame through astropy.
+
+    Offline, or for a name Sesame does not know, raises one ``XcatError`` line.
+
+    Examples
+    --------
+    >>> resolve_name("M101")                                         # doctest: +SKIP
+    (210.802429, 54.34875)
+
+    """
+    from astropy.coordinates import SkyCoord
+
+    if not (name or "").strip():
+        raise XcatError("--object needs a name (e.g. --object M101)")
+    try:
+        coord = SkyCoord.from_name(name.strip(), frame="icrs")
+    except Exception as exc:  # NameResolveError, no network, a resolver outage ...
+        raise XcatError(f"cannot resolve '{name}' to a position with Sesame "
+                        f"({_first_line(exc)}); give --cone \"RA DEC\" instead") from exc
+    return float(coord.ra.deg), float(coord.dec.deg)
+
+
 def _fetch(service: Service, query: Any) -> bytes:
     """POST the query, retrying connection errors and 5xx; return the body of a 2xx/4xx."""
     import requests
@@ -165,7 +188,7 @@ def _fetch(service: Service, query: Any) -> bytes:
             if not isinstance(exc, requests.exceptions.ConnectionError):
                 raise XcatError(f"{service.label()}: request failed ({_first_line(exc)})"
                                 ) from exc
-            last = f"cannot connect ({_first_line(exc)})"
+            last = f"cannot connect ({_connection_reason(exc)})"
             continue
         code = response.status_code
         if code < 400:
@@ -176,7 +199,8 @@ def _fetch(service: Service, query: Any) -> bytes:
         if code < 500:
             raise XcatError(f"{service.label()}: HTTP {code} {response.reason}")
         last = f"HTTP {code} {response.reason}"
-    raise XcatError(f"{service.label()}: {last} (gave up after {attempts} attempts)")
+    raise XcatError(f"{service.label()}: {last} (gave up after {attempts} "
+                    f"attempt{'s' if attempts > 1 else ''})")
 
 
 def _parse(service: Service, content: bytes) -> Any:
@@ -253,6 +277,20 @@ def _is_read_timeout(exc: Exception) -> bool:
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return True
     return any(isinstance(a, ReadTimeoutError) for a in getattr(exc, "args", ()))
+
+
+def _connection_reason(exc: Exception) -> str:
+    """The useful part of a requests/urllib3 connection error."""
+    text = str(exc)
+    for marker, reason in (("NameResolutionError", "the host name does not resolve; offline?"),
+                           ("Failed to resolve", "the host name does not resolve; offline?"),
+                           ("Connection refused", "connection refused"),
+                           ("timed out", "connection timed out"),
+                           ("Connection reset", "connection reset"),
+                           ("RemoteDisconnected", "the server closed the connection")):
+        if marker in text:
+            return reason
+    return _first_line(exc)
 
 
 def _first_line(exc: object) -> str:

@@ -49,6 +49,7 @@ FORMATS = {
     ".fits": "fits", ".fit": "fits", ".fts": "fits", ".fits.gz": "fits",
     ".ecsv": "ecsv", ".parquet": "parquet", ".pq": "parquet",
     ".csv": "csv", ".frame": "csv", ".txt": "csv", ".tsv": "tsv", ".dat": "votable",
+    ".reg": "ds9",
 }
 
 
@@ -83,6 +84,10 @@ def read_table(path: Path, fmt: str | None = None) -> InputTable:
     try:
         if kind == "parquet":
             result = _read_parquet(path)
+        elif kind == "ds9":
+            from xcat.regions_io import read_ds9
+
+            result = read_ds9(path)
         elif kind in ("csv", "tsv"):
             from xcat.cleaning import read_delimited
 

@@ -55,6 +55,31 @@ def run_audits(store: Store) -> list[AuditResult]:
             params = {"name": name, "n_rows": n_rows} if "$n_rows" in sql else {}
             rows = store.con.execute(sql, params).fetchall()
             results.append(AuditResult(audit, name, len(rows), rows[:3]))
+    results.extend(_xmatch_audits(store))
+    return results
+
+
+def _xmatch_audits(store: Store) -> list[AuditResult]:
+    """Cross-match runs: pairs within the radius, pair counts, keys present in both catalogs."""
+    results = []
+    runs = store.con.execute(paths.read_sql("store/xmatch_runs_to_audit.sql")).fetchall()
+    for run_id, name, left, right, left_key, right_key in runs:
+        label = f"xmatch:{name}"
+        for audit in ("xmatch_pairs_within_radius", "xmatch_run_pair_count"):
+            rows = store.con.execute(paths.read_sql(f"audits/{audit}.sql"),
+                                     {"run_id": run_id}).fetchall()
+            results.append(AuditResult(audit, label, len(rows), rows[:3]))
+        if not left_key or not right_key or len(left_key) != 1 or len(right_key) != 1:
+            gone = [c for c, k in ((left, left_key), (right, right_key)) if not k]
+            results.append(AuditResult("xmatch_pair_keys_exist", label, len(gone),
+                                       [f"catalog {c} is gone or has no single key"
+                                        for c in gone]))
+            continue
+        sql = paths.read_sql("audits/xmatch_pair_keys_exist.sql").format(
+            left_catalog=quote_ident(left), right_catalog=quote_ident(right),
+            left_key=quote_ident(left_key[0]), right_key=quote_ident(right_key[0]))
+        rows = store.con.execute(sql, {"run_id": run_id}).fetchall()
+        results.append(AuditResult("xmatch_pair_keys_exist", label, len(rows), rows[:3]))
     return results
 
 

@@ -73,7 +73,7 @@ def rank_pairs(left_key: list[str], right_key: list[str], sep_arcsec: np.ndarray
 
 
 def record_run(store: Store, run: XmatchRun) -> int:
-    """Insert ``run`` and its pairs (replacing a run of the same name); return its run_id.
+    """Record ``run`` and its pairs (replacing a run of the same name); return its run_id.
 
     Examples
     --------

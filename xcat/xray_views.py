@@ -77,7 +77,9 @@ def refresh(con: Any, store: Any) -> list[str]:
         have.add("sigma_ast")
         parts.append(_staging(con, name, kind, d, have, ra, dec, key, pe_join))
         made.append(parts[-1])
-    union = "\nUNION ALL BY NAME\n".join(f"SELECT * FROM {quote_ident(v)}" for v in parts)
+    member = "\n".join(line for line in paths.read_sql("views/xray_sources_member.sql")
+                       .splitlines() if not line.startswith("--"))
+    union = "\nUNION ALL BY NAME\n".join(member.format(view=quote_ident(v)) for v in parts)
     if not union:
         union = paths.read_sql("views/xray_sources_empty.sql")
     con.execute(paths.read_sql("views/xray_sources.sql").format(union=union))
