@@ -31,7 +31,7 @@ def test_sql_lives_in_queries_not_python():
                            r"(TABLE|VIEW|MACRO)|DELETE\s+FROM|UPDATE\s+\w+\s+SET|WITH\s+\w+\s+AS)",
                            re.IGNORECASE | re.DOTALL)
     offenders = []
-    for path in sorted((ROOT / "xcat").glob("*.py")):
+    for path in sorted((ROOT / "xcat").rglob("*.py")):
         tree = ast.parse(path.read_text())
         docstrings = {id(n.body[0].value) for n in ast.walk(tree)
                       if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef

@@ -1,0 +1,5 @@
+"""``python -m xcat.cli``."""
+
+from xcat.cli import main
+
+main()

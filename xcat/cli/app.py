@@ -1,0 +1,174 @@
+"""The ``xcat`` group, its shared options, and the store-level commands
+(init, catalogs, cone, sql, astrometry, verify, demo).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from xcat.errors import XcatError
+from xcat.formats import FORMATS, emit, write_rows
+
+STORE_HELP = "Store directory (default $XCAT_STORE or ./xcat-store)."
+
+
+def open_store(ctx: click.Context, create: bool = False):
+    """Open the store named by ``--store`` / ``$XCAT_STORE``."""
+    from xcat.store import Store
+
+    return Store.open(ctx.obj["store"], create=create)
+
+
+def rows_options(f):
+    """Add ``--format`` and ``-o/--output`` to a command that prints rows."""
+    f = click.option("-o", "--output", "out", default=None, help="Write to FILE.")(f)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                        show_default=True, help="Output format.")(f)
+
+
+class _Cli(click.Group):
+    """Click group that turns an ``XcatError`` into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except XcatError as exc:
+            click.echo(f"xcat: error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Cli)
+@click.option("--store", envvar="XCAT_STORE", default=None, help=STORE_HELP)
+@click.version_option(package_name="xcat")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """xcat: X-ray source catalogs in one HEALPix/HATS store you can query with SQL."""
+    ctx.obj = {"store": store}
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create an empty store.  Example: xcat --store ./xcat-store init"""
+    with open_store(ctx, create=True) as store:
+        emit(f"store ready at {store.path}")
+
+
+@cli.command()
+@rows_options
+@click.pass_context
+def catalogs(ctx: click.Context, fmt: str, out: str | None) -> None:
+    """List catalogs: name, rows, source, sha256, created.  Example: xcat catalogs"""
+    from astropy.table import Table
+
+    with open_store(ctx) as store:
+        df = store.catalogs()
+        df["created"] = df["created"].astype(str)
+        emit(write_rows(Table.from_pandas(df.fillna("")), fmt, out))
+
+
+@cli.command()
+@click.argument("catalog")
+@click.argument("ra", type=float)
+@click.argument("dec", type=float)
+@click.argument("radius")
+@click.option("--columns", default=None, help="Comma-separated columns to return.")
+@rows_options
+@click.pass_context
+def cone(ctx: click.Context, catalog: str, ra: float, dec: float, radius: str,
+         columns: str | None, fmt: str, out: str | None) -> None:
+    """Sources within RADIUS (with a unit) of RA DEC (deg), nearest first.
+
+    Example: xcat cone csc 210.80 54.35 30arcsec
+    """
+    with open_store(ctx) as store:
+        cols = [c.strip() for c in columns.split(",")] if columns else None
+        t = store.cone(catalog, ra, dec, radius, columns=cols, output="astropy")
+        emit(write_rows(t, fmt, out))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-p", "--param", multiple=True, help="Bound parameter NAME=VALUE ($NAME in SQL).")
+@rows_options
+@click.pass_context
+def sql(ctx: click.Context, query: str, param: tuple[str, ...], fmt: str, out: str | None) -> None:
+    """Run SQL against the store (catalogs are views).
+
+    Example: xcat sql "SELECT name, flux_aper_b FROM csc ORDER BY flux_aper_b DESC LIMIT 5"
+    """
+    from xcat.params import parse_params
+
+    with open_store(ctx) as store:
+        t = store.sql(query, parse_params(param), output="astropy")
+        emit(write_rows(t, fmt, out))
+
+
+@cli.command()
+@click.argument("catalog", required=False)
+@click.option("--sigma", default=None, help="Frame error, 1-sigma, with a unit (0.4875arcsec).")
+@click.option("--reference", default=None, help="What the frame was tied to.")
+@click.option("--note", default=None, help="Free text.")
+@rows_options
+@click.pass_context
+def astrometry(ctx: click.Context, catalog: str | None, sigma: str | None,
+               reference: str | None, note: str | None, fmt: str, out: str | None) -> None:
+    """Set (or list) a catalog's astrometric-frame error, used in its positional errors.
+
+    Example: xcat astrometry csc --sigma 0.4875arcsec --reference "HST/ACS F555W"
+    """
+    from astropy.table import Table
+
+    with open_store(ctx) as store:
+        if catalog and sigma:
+            store.set_astrometric_frame(catalog, sigma, reference=reference, note=note)
+        elif catalog or sigma:
+            raise XcatError("give both CATALOG and --sigma to set a frame error")
+        df = store.astrometric_frames()
+        df["set_at"] = df["set_at"].astype(str)
+        emit(write_rows(Table.from_pandas(df.fillna("")), fmt, out))
+
+
+@cli.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Run the store audits (keys, coordinates, fluxes, registry vs disk).
+
+    Example: xcat verify
+    """
+    from xcat.verify import run_audits
+
+    with open_store(ctx) as store:
+        results = run_audits(store)
+    bad = [r for r in results if not r.ok]
+    for r in results:
+        emit(f"{'ok  ' if r.ok else 'FAIL'} {r.catalog:<24} {r.audit:<26} "
+             f"{'' if r.ok else f'{r.n_bad} bad, e.g. {r.examples}'}")
+    emit(f"{len(results) - len(bad)} passed, {len(bad)} failed")
+    if bad:
+        sys.exit(1)
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load the SIMULATED demo field, then show a cone search and an SQL query.
+
+    Example: xcat demo
+    """
+    from xcat.demo_job import run_demo
+
+    for block in run_demo(ctx.obj["store"]):
+        emit(block)
+
+
+def main() -> None:
+    """Entry point of the ``xcat`` command."""
+    import warnings
+
+    from astropy.units import UnitsWarning
+
+    warnings.filterwarnings("ignore", category=UnitsWarning)
+    cli()
