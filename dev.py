@@ -4,7 +4,8 @@
     python3 dev.py demo      # set up .venv, load the simulated demo field into ./xcat-store,
                              # print a cone search and an SQL query
     python3 dev.py test      # set up .venv (with test extras) and run the whole test suite
-    python3 dev.py bench     # set up .venv (with benchmark extras) and run bench/run.py
+    python3 dev.py bench     # set up .venv (with benchmark extras), run bench/run.py (ingest,
+                             # cone) then bench/xmatch_bench.py (cross-match)
     python3 dev.py lint      # ruff
 
 The virtual environment is created in ./.venv (or $XCAT_VENV) and reinstalled only
@@ -63,7 +64,8 @@ def main(argv: list[str]) -> int:
     elif cmd == "lint":
         run = [py, "-m", "ruff", "check", "xcat", "tests", "bench", "dev.py", *rest]
     else:
-        run = [py, str(ROOT / "bench" / "run.py"), *rest]
+        rc = subprocess.call([py, str(ROOT / "bench" / "run.py"), *rest], cwd=ROOT)
+        return rc or subprocess.call([py, str(ROOT / "bench" / "xmatch_bench.py")], cwd=ROOT)
     return subprocess.call(run, cwd=ROOT)
 
 

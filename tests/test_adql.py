@@ -151,7 +151,8 @@ def test_positions_in_degrees_or_sexagesimal():
 
 
 def test_templates_take_only_numbers():
-    """No template has a slot for text: only {ra} {dec} {radius_*} {box} {schema} {columns}."""
+    """No template has a free-text slot: numbers, the CSC box/columns, and identifiers that
+    the code checks against a strict pattern first (schema, VizieR table id, ra/dec columns)."""
     import re
 
     from xcat import paths
@@ -160,6 +161,6 @@ def test_templates_take_only_numbers():
     for f in (paths.queries_dir() / "adql").glob("*.adql"):
         slots |= set(re.findall(r"\{(\w+)\}", f.read_text()))
     assert slots <= {"ra", "dec", "radius_deg", "radius_arcmin", "box", "schema", "columns",
-                     "detection_columns"}
+                     "detection_columns", "table", "ra_col", "dec_col"}
     with pytest.raises(XcatError, match="not an identifier"):
         adql.csc_cone(Cone(1, 1, 1), schema="csc21; DROP")

@@ -62,9 +62,11 @@ def _infer(s: pd.Series) -> pa.Array:
         out = np.where(v.str.lower().isin(TRUE), True, False)
         return pa.array(out, mask=empty.to_numpy())
     if present.str.fullmatch(r"[+-]?\d+").all():
-        ints = pd.to_numeric(v.mask(empty), errors="coerce")
-        if ints.abs().max() < 2**62:
-            return pa.array(ints.astype("Int64"))
+        # parsed one by one: going through float64 (NaN for blanks) would round ids
+        # above 2**53, such as Gaia source_ids
+        ints = [None if e else int(x) for x, e in zip(v, empty, strict=True)]
+        if max(abs(i) for i in ints if i is not None) < 2**63:
+            return pa.array(ints, pa.int64())
     nums = pd.to_numeric(present, errors="coerce")
     if nums.notna().all():
         full = pd.to_numeric(v.where(~empty, "nan"), errors="coerce").astype(float)

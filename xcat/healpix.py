@@ -84,3 +84,18 @@ def pixel_area_deg2(order: int) -> float:
 def sky_fraction(order: int, n_pixels: int) -> float:
     """Fraction of the sky covered by ``n_pixels`` pixels at ``order``."""
     return n_pixels / (12 * 4**order)
+
+
+def plot_count_map(ra: np.ndarray, dec: np.ndarray, order: int, fig, title: str = "") -> None:
+    """Mollweide map of source counts per HEALPix pixel at ``order`` into ``fig``."""
+    npix = 12 * 4**order
+    counts = np.bincount(hp.ang2pix(nside(order), ra, dec, nest=True, lonlat=True),
+                         minlength=npix).astype(float)
+    counts[counts == 0] = hp.UNSEEN
+    import warnings
+
+    with warnings.catch_warnings():  # healpy reuses the figure we made for it
+        warnings.simplefilter("ignore", UserWarning)
+        hp.mollview(counts, nest=True, fig=fig.number, title=title,
+                    unit="sources per pixel (ICRS)", cmap="viridis")
+    hp.graticule(dpar=30, dmer=60)

@@ -279,6 +279,28 @@ class Store:
         """Astrometric-frame errors recorded per catalog (newest first)."""
         return self.sql(paths.read_sql("store/list_astrometric_frames.sql"))
 
+    def xmatch(self, left: str, right: str, *, radius: str | float | None = None,
+               sigma: float | None = None, name: str | None = None, record: bool = True,
+               **options: Any) -> Any:
+        """Cross-match catalog ``left`` against ``right`` and record the run.
+
+        A thin front for :func:`xcat.xmatch_store.xmatch`: ``radius`` takes a unit
+        (``"3arcsec"``) or arcsec; ``sigma=k`` matches within k combined 1-sigma
+        errors; other keywords are :class:`xcat.xmatch_store.XmatchOptions` fields.
+
+        Examples
+        --------
+        >>> res = store.xmatch("csc", "hst_f555w", sigma=2, name="csc_x_hst")  # doctest: +SKIP
+        >>> res.pairs.num_rows                                          # doctest: +SKIP
+        875
+
+        """
+        from xcat.xmatch_store import XmatchOptions, arcsec, xmatch
+
+        opts = XmatchOptions(radius=arcsec(radius) if radius is not None else None,
+                             sigma=sigma, **options)
+        return xmatch(self, left, right, opts, name=name, record=record)
+
     def invalidate(self, name: str) -> None:
         """Forget cached file handles of a catalog (after it was replaced)."""
         self._cone_index.pop(name, None)

@@ -50,6 +50,7 @@ FORMATS = {
     ".ecsv": "ecsv", ".parquet": "parquet", ".pq": "parquet",
     ".csv": "csv", ".frame": "csv", ".txt": "csv", ".tsv": "tsv", ".dat": "votable",
     ".reg": "ds9",
+    ".flux": "fits",  # CIAO srcflux output (<root>_<band>.flux)
 }
 
 

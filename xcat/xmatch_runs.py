@@ -1,10 +1,12 @@
 """Cross-match runs in the store: ``xmatch_runs`` (one row per run) and ``xmatch_pairs``
 (one row per candidate pair), created by ``schema/003_xmatch_runs.sql``.
 
-Today the TAP upload join (``xcat ingest 2rxs --upload``) records its pairs here; the
-cross-match engine of a later issue writes the same tables (rank, n_candidates and a
-probability per pair). A run is named; recording a run under an existing name replaces
-that run and its pairs in one transaction.
+The TAP upload join (``xcat ingest 2rxs --upload``) and the cross-match engine
+(:mod:`xcat.xmatch_store`, ``xcat xmatch``) record their pairs here; migration 005 added
+the engine's per-pair columns (normalised separation, position angle, radius, local
+density, chance and association probabilities) and the catalogs' versions per run. A
+run is named; recording a run under an existing name replaces that run and its pairs
+in one transaction.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ class XmatchRun:
     """A run to record: its name, the two catalogs, the method, parameters and pairs.
 
     ``pairs`` is an Arrow table with ``left_key``, ``right_key`` (strings) and
-    ``sep_arcsec``; :func:`rank_pairs` adds ``rank`` and ``n_candidates``.
+    ``sep_arcsec``; :func:`rank_pairs` adds ``rank`` and ``n_candidates``. Any other
+    column of ``xmatch_pairs`` it has is recorded too (the rest are NULL).
+    ``versions`` holds the catalogs' versions and sizes (``left_version``,
+    ``right_version``, ``left_created``, ``right_created``, ``n_left``, ``n_right``).
     """
 
     name: str
@@ -39,6 +44,29 @@ class XmatchRun:
     method: str
     pairs: pa.Table
     parameters: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, Any] = field(default_factory=dict)
+
+
+PAIR_COLUMNS: dict[str, pa.DataType] = {
+    "left_key": pa.string(), "right_key": pa.string(), "sep_arcsec": pa.float64(),
+    "rank": pa.int32(), "n_candidates": pa.int32(), "probability": pa.float64(),
+    "flags": pa.string(), "norm_sep": pa.float64(), "pa_deg": pa.float64(),
+    "match_radius_arcsec": pa.float64(), "rho_arcsec2": pa.float64(),
+    "p_chance": pa.float64(), "lr": pa.float64(), "p_any": pa.float64(),
+    "mutual_best": pa.bool_()}
+VERSION_KEYS = ("left_version", "right_version", "left_created", "right_created", "n_left",
+                "n_right")
+
+
+def full_pairs(pairs: pa.Table) -> pa.Table:
+    """``pairs`` with every ``xmatch_pairs`` column (missing ones NULL), in table order."""
+    cols = {}
+    for col, typ in PAIR_COLUMNS.items():
+        if col in pairs.column_names:
+            cols[col] = pairs.column(col).cast(typ)
+        else:
+            cols[col] = pa.nulls(pairs.num_rows, typ)
+    return pa.table(cols)
 
 
 def rank_pairs(left_key: list[str], right_key: list[str], sep_arcsec: np.ndarray) -> pa.Table:
@@ -99,11 +127,14 @@ def record_run(store: Store, run: XmatchRun) -> int:
             "right_catalog": run.right_catalog, "method": run.method,
             "parameters": json.dumps(run.parameters, sort_keys=True), "created": now,
             "xcat_version": __version__, "n_pairs": run.pairs.num_rows}).fetchall()[0][0]
-        con.register(PAIRS_VIEW, run.pairs)
+        con.execute(paths.read_sql("xmatch/set_run_versions.sql"), {
+            "run_id": run_id, **{k: run.versions.get(k) for k in VERSION_KEYS}})
+        con.register(PAIRS_VIEW, full_pairs(run.pairs))
         try:
-            con.execute(paths.read_sql("store/insert_xmatch_pairs.sql"), {"run_id": run_id})
+            con.execute(paths.read_sql("xmatch/insert_pairs.sql"), {"run_id": run_id})
         finally:
             con.unregister(PAIRS_VIEW)
+        con.execute(paths.read_sql("views/best_counterparts.sql"))
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
@@ -115,6 +146,9 @@ def record_run(store: Store, run: XmatchRun) -> int:
 def run_pairs(store: Store, name: str) -> pa.Table:
     """The pairs of the run called ``name`` (left_key, right_key, sep_arcsec, rank, ...).
 
+    Every stored column comes back (``norm_sep``, ``p_chance`` ... NULL where the run's
+    method does not compute them).
+
     Examples
     --------
     >>> run_pairs(store, "carmenes_x_rxs2").num_rows                 # doctest: +SKIP
@@ -123,4 +157,22 @@ def run_pairs(store: Store, name: str) -> pa.Table:
     """
     from xcat.store import run_arrow
 
-    return run_arrow(store.con, paths.read_sql("store/xmatch_pairs_of_run.sql"), {"name": name})
+    rows = run_arrow(store.con, paths.read_sql("xmatch/run_pairs.sql"), {"name": name})
+    if rows.num_rows == 0 and not store.con.execute(
+            paths.read_sql("store/xmatch_run_by_name.sql"), {"name": name}).fetchall():
+        raise XcatError(f"no cross-match run '{name}' in {store.path}")
+    return rows
+
+
+def list_runs(store: Store) -> pa.Table:
+    """Every recorded cross-match run, newest first.
+
+    Examples
+    --------
+    >>> list_runs(store).column("name").to_pylist()                  # doctest: +SKIP
+    ['csc_x_hst']
+
+    """
+    from xcat.store import run_arrow
+
+    return run_arrow(store.con, paths.read_sql("xmatch/list_runs.sql"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
-from xcat import paths
+from xcat import paths, science_views
 from xcat.definitions import CatalogDefinition, load_definition
 from xcat.errors import XcatError
 from xcat.sqlexpr import pick
@@ -85,6 +85,7 @@ def refresh(con: Any, store: Any) -> list[str]:
     con.execute(paths.read_sql("views/xray_sources.sql").format(union=union))
     _document(con)
     made.append("xray_sources")
+    made += science_views.refresh(con)
     return made
 
 

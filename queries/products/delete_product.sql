@@ -1,0 +1,2 @@
+-- Forget a product's registry row
+DELETE FROM products WHERE name = $name

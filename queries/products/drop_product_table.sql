@@ -1,0 +1,2 @@
+-- Template: drop a product table (quoted identifier)
+DROP TABLE IF EXISTS {name}

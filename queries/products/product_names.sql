@@ -1,0 +1,2 @@
+-- Names of all registered products
+SELECT name FROM products

@@ -1,0 +1,2 @@
+-- Forget a footprint's vertices
+DELETE FROM footprint_vertices WHERE footprint = $name

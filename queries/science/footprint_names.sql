@@ -1,0 +1,2 @@
+-- Names of the stored footprints
+SELECT name FROM footprints ORDER BY name
