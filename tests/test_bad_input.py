@@ -7,7 +7,6 @@ VOTable (../shared/data/csc_m101_xrbid) edited in memory.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from tests.cli_helpers import fails, snapshot
 from xcat.cli import cli
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``root`` (the DuckDB file included)."""
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -44,15 +36,9 @@ def loaded(tmp_path, m101_vot):
 
 def run_bad(root: Path, args: list[str]) -> str:
     """Run xcat with ``args``; assert failure, one error line, and an unchanged store."""
-    before = snapshot(root)
-    result = CliRunner().invoke(cli, ["--store", str(root), *args])
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    err = result.stderr.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("xcat: error: "), result.stderr
-    assert snapshot(root) == before
+    msg = fails(root, *args)
     assert not list(root.glob("catalogs/.*"))  # no staging or trash left over
-    return err[0]
+    return msg
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:

@@ -11,7 +11,6 @@ CSC names.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 import xcat
+from tests.cli_helpers import copied_store, snapshot
 from tests.conftest import shared_file
 from xcat.classification import (
     classify,
@@ -46,11 +46,7 @@ def m101_dir(tmp_path_factory):
 
 @pytest.fixture
 def m101(m101_dir, tmp_path):
-    root = tmp_path / "copy"
-    shutil.copytree(m101_dir, root)
-    s = xcat.Store.open(root)
-    yield s
-    s.close()
+    yield from copied_store(m101_dir, tmp_path)
 
 
 def events(store) -> pd.DataFrame:
@@ -160,9 +156,6 @@ def test_import_xrbid_notes_export_and_round_trip(m101, tmp_path):
     assert import_classifications(m101, back)["imported"] == 0
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("row, column, value, message", [

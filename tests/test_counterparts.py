@@ -19,7 +19,6 @@ server (tests/tap_server.py), asserting the exact ADQL sent:
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,38 +27,20 @@ from astropy.io import fits
 from astropy.io.votable import parse_single_table
 from astropy.table import Table
 from astropy.wcs import WCS
-from click.testing import CliRunner
 from tap_server import Reply, TapServer, votable_bytes
 
+from tests.cli_helpers import fails, run
 from tests.conftest import shared_file
-from xcat.cli import cli
 from xcat.store import Store
 
 pytestmark = [pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning"),
               pytest.mark.filterwarnings("ignore::astropy.wcs.FITSFixedWarning")]
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def run(root: Path, *args: str) -> str:
-    r = CliRunner().invoke(cli, ["--store", str(root), *args])
-    assert r.exit_code == 0, r.output + r.stderr
-    return r.output
 
 
-def fails(root: Path, *args: str) -> str:
-    before = snapshot(root)
-    r = CliRunner().invoke(cli, ["--store", str(root), *args])
-    assert r.exit_code == 1, r.output
-    err = r.stderr.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("xcat: error: "), r.stderr
-    assert snapshot(root) == before
-    return err[0]
 
 
 def test_gaia_files_keyed_by_source_id(tmp_path):

@@ -12,7 +12,6 @@ rotated TAN WCS built here, checked against astropy's pixel transform and
 from __future__ import annotations
 
 import math
-import shutil
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xcat
+from tests.cli_helpers import copied_store
 from tests.conftest import shared_file
 from xcat.flags import apply_rules, flag_rules
 from xcat.footprint import add_footprint
@@ -42,11 +42,7 @@ def m101_dir(tmp_path_factory):
 
 @pytest.fixture
 def m101(m101_dir, tmp_path):
-    root = tmp_path / "copy"
-    shutil.copytree(m101_dir, root)
-    s = xcat.Store.open(root)
-    yield s
-    s.close()
+    yield from copied_store(m101_dir, tmp_path)
 
 
 def oracle_state(hr, log_lx, upper):

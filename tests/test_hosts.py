@@ -10,10 +10,6 @@ checked against astropy separations and position angles (hypothesis over ellipse
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
@@ -22,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xcat
+from tests.cli_helpers import copied_store, snapshot
 from tests.conftest import shared_file
 from xcat.cli import cli
 from xcat.hosts import add_host, host_distances, list_hosts, load_hosts, resolve_host
@@ -49,11 +46,7 @@ def m101_dir(tmp_path_factory):
 
 @pytest.fixture
 def m101(m101_dir, tmp_path):
-    root = tmp_path / "copy"
-    shutil.copytree(m101_dir, root)
-    s = xcat.Store.open(root)
-    yield s
-    s.close()
+    yield from copied_store(m101_dir, tmp_path)
 
 
 def test_distance_catalogs_load_and_reload_is_a_no_op(store, mgc, legus):
@@ -154,9 +147,6 @@ def test_overlapping_hosts_pick_one_primary(m101):
     assert lum.to_dict("records") == [{"host": "BIG", "d": 6.4}, {"host": "SMALL", "d": 7.0}]
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("args", [

@@ -12,13 +12,13 @@ small HEASARC-named table of tests/test_xray_sources.py.
 from __future__ import annotations
 
 import math
-import shutil
 
 import numpy as np
 import pytest
 from astropy import units as u
 
 import xcat
+from tests.cli_helpers import copied_store
 from tests.conftest import shared_file
 from tests.test_xray_sources import make_2rxs
 from xcat.hosts import add_host, adopt_distance, host_distances, load_hosts
@@ -42,11 +42,7 @@ def m101_dir(tmp_path_factory):
 
 @pytest.fixture
 def m101(m101_dir, tmp_path):
-    root = tmp_path / "copy"
-    shutil.copytree(m101_dir, root)
-    s = xcat.Store.open(root)
-    yield s
-    s.close()
+    yield from copied_store(m101_dir, tmp_path)
 
 
 def test_hand_computation_m101_at_6_4_mpc():

@@ -19,7 +19,6 @@ Oracles: pandas reads of the same files and an astropy brute-force nearest match
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,31 +27,10 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from click.testing import CliRunner
 
+from tests.cli_helpers import fails, run
 from tests.conftest import shared_file
 from xcat.cli import cli
 from xcat.store import Store
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def run(root: Path, *args: str) -> str:
-    r = CliRunner().invoke(cli, ["--store", str(root), *args])
-    assert r.exit_code == 0, r.output + r.stderr
-    return r.output
-
-
-def fails(root: Path, *args: str) -> str:
-    """Exit 1, one error line, store byte-identical."""
-    before = snapshot(root)
-    r = CliRunner().invoke(cli, ["--store", str(root), *args])
-    assert r.exit_code == 1, r.output
-    err = r.stderr.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("xcat: error: "), r.stderr
-    assert snapshot(root) == before
-    return err[0]
 
 
 @pytest.fixture(scope="module")

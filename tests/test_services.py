@@ -32,6 +32,7 @@ from click.testing import CliRunner
 from conftest import shared_file
 from tap_server import Reply, TapRequest, TapServer, error_document, votable_bytes
 
+from tests.cli_helpers import fails
 from xcat import adql
 from xcat.adql import Cone
 from xcat.cli import cli
@@ -42,11 +43,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning")
 
 
 # ----------------------------------------------------------------------------- fixtures
-def snapshot(root: Path) -> dict[str, str]:
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 class Service:
@@ -109,16 +105,6 @@ def ok(root: Path, *args: str) -> str:
     return r.output
 
 
-def fails(root: Path, *args: str) -> str:
-    """Run; assert exit 1, exactly one error line and a byte-identical store."""
-    before = snapshot(root)
-    r = xcat(root, *args)
-    assert r.exit_code == 1, r.output
-    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
-    err = r.stderr.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("xcat: error: "), r.stderr
-    assert snapshot(root) == before
-    return err[0]
 
 
 @pytest.fixture
