@@ -4,7 +4,7 @@ writer and the transaction helper its writers share.
 Examples
 --------
 >>> rows, origin = load_distance_table(Path("catalog_short.fits"))     # doctest: +SKIP
->>> origin
+>>> origin                                                             # doctest: +SKIP
 '50MGC (catalog_short.fits)'
 """
 

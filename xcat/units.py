@@ -79,7 +79,7 @@ def parse_quantity(text: str, physical: str = "angle") -> u.Quantity:
 
     Examples
     --------
-    >>> parse_quantity("2arcmin").to_value("arcsec")
+    >>> float(parse_quantity("2arcmin").to_value("arcsec"))
     120.0
 
     """
