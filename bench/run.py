@@ -4,10 +4,10 @@ search (xcat vs LSDB vs DuckDB SQL over the same store).
 
     python bench/run.py                 # 1e6 rows, the full benchmark (a few minutes)
     python bench/run.py --quick         # 1e5 rows, fewer queries: a smoke test
-    python bench/run.py --rows 300000 --out /tmp/bench
+    python bench/run.py --rows 300000 --out bench/out/small
 
 Results: a summary table on stdout, ``<out>/results.json`` and ``<out>/results.md``.
-Scratch data (input Parquet, stores, hats-import output) goes to ``<out>/work`` and is
+Scratch data (input Parquet, stores, hats-import output) goes to ``<out>/scratch`` and is
 replaced on the next run. See bench/README.md for what each figure means.
 """
 
@@ -638,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     out = args.out.absolute()
-    work = out / "work"
+    work = out / "scratch"
     work.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     res: dict[str, Any] = {"machine": machine_info(), "config": {

@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.filterwarnings("ignore")
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    work = fresh(args.out / "work")
+    work = fresh(args.out / "scratch")
     n, r = args.rows, args.radius
     res: dict[str, Any] = {"rows": n, "radius_arcsec": r, "sigma_arcsec": args.sigma,
                            "seed": args.seed, "targets": TARGETS}

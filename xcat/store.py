@@ -66,7 +66,7 @@ class Store:
 
         Examples
         --------
-        >>> store = Store.open("/tmp/demo-store", create=True)     # doctest: +SKIP
+        >>> store = Store.open("demo-store", create=True)     # doctest: +SKIP
 
         """
         root = Path(path or os.environ.get("XCAT_STORE") or paths.DEFAULT_STORE).absolute()
