@@ -244,7 +244,7 @@ class DuckdbCone:
     """
 
     def __init__(self, store: Any, catalog_dir: Path, prune_files: bool):
-        from xcat import healpix
+        from xcat.sky import healpix
 
         self.store, self.healpix, self.prune = store, healpix, prune_files
         lines = (catalog_dir / "partition_info.csv").read_text().split()[1:]

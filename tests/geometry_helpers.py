@@ -133,7 +133,7 @@ def small_row_groups(row_group_size: int) -> Iterator[None]:
     So that one partition file holds many row groups and the cone search's
     row-group statistics filter is exercised too.
     """
-    from xcat import hats_writer
+    from xcat.catalog import hats as hats_writer
 
     original = hats_writer.write_catalog
 

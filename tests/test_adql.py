@@ -14,9 +14,9 @@ from astropy.coordinates import SkyCoord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xcat import adql
-from xcat.adql import Cone
 from xcat.errors import XcatError
+from xcat.remote import adql
+from xcat.remote.adql import Cone
 
 M101_ADQL = ("""SELECT m.name, m.ra, m.dec, m.err_ellipse_r0, m.err_ellipse_r1, m.err_ellipse_ang,
        m.significance, m.likelihood, m.likelihood_class,
@@ -155,10 +155,10 @@ def test_templates_take_only_numbers():
     the code checks against a strict pattern first (schema, VizieR table id, ra/dec columns)."""
     import re
 
-    from xcat import paths
+    from xcat import resources
 
     slots = set()
-    for f in (paths.queries_dir() / "adql").glob("*.adql"):
+    for f in (resources.queries_dir() / "adql").glob("*.adql"):
         slots |= set(re.findall(r"\{(\w+)\}", f.read_text()))
     assert slots <= {"ra", "dec", "radius_deg", "radius_arcmin", "box", "schema", "columns",
                      "detection_columns", "table", "ra_col", "dec_col"}

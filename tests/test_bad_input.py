@@ -182,19 +182,19 @@ def test_bad_input_never_creates_a_store(tmp_path):
 
 def test_failure_while_swapping_leaves_store_unchanged(loaded, tmp_path, monkeypatch):
     """A crash between the directory rename and the registry commit is rolled back."""
-    import xcat.ingest as ingest_mod
+    import xcat.jobs.runner as ingest_mod
 
     good = write(tmp_path, "g2.csv", "id,ra,dec\n1,10,20\n")
-    real = ingest_mod.quote_literal
+    real = ingest_mod.refresh_views
 
-    def boom(text):
+    def boom(*args):
         raise RuntimeError("simulated crash during the swap")
 
     before = snapshot(loaded)
-    monkeypatch.setattr(ingest_mod, "quote_literal", boom)
+    monkeypatch.setattr(ingest_mod, "refresh_views", boom)
     result = CliRunner().invoke(cli, ["--store", str(loaded), "ingest", "table", good,
                                       "--name", "good", "--replace"])
     assert isinstance(result.exception, RuntimeError)
-    monkeypatch.setattr(ingest_mod, "quote_literal", real)
+    monkeypatch.setattr(ingest_mod, "refresh_views", real)
     assert snapshot(loaded) == before
     assert np.all([not p.name.startswith(".") for p in (loaded / "catalogs").iterdir()])

@@ -22,15 +22,15 @@ from click.testing import CliRunner
 import xcat
 from tests.cli_helpers import copied_store, snapshot
 from tests.conftest import shared_file
-from xcat.classification import (
+from xcat.cli import cli
+from xcat.science.classification import (
     classify,
     export_classifications,
     history,
     import_classifications,
 )
-from xcat.cli import cli
-from xcat.flags import apply_rules
-from xcat.hosts import add_host
+from xcat.science.flags import apply_rules
+from xcat.science.hosts import add_host
 
 M101 = (210.802368, 54.349023)
 

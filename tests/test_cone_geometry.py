@@ -38,8 +38,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xcat
-from xcat import healpix
-from xcat.partitioning import choose_partitions
+from xcat.sky import healpix
+from xcat.sky.partitioning import choose_partitions
 
 MAX_ROWS = {"t": 100, "trg": 200}
 CATALOGS = list(MAX_ROWS)

@@ -31,7 +31,7 @@ from tap_server import Reply, TapServer, votable_bytes
 
 from tests.cli_helpers import fails, run
 from tests.conftest import shared_file
-from xcat.store import Store
+from xcat import Store
 
 pytestmark = [pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning"),
               pytest.mark.filterwarnings("ignore::astropy.wcs.FITSFixedWarning")]

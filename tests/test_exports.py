@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from tests.conftest import shared_file
 from xcat.cli import cli
-from xcat.export import export_table
-from xcat.latex import round_by_error
+from xcat.output.latex import round_by_error
+from xcat.output.tables import export_table
 
 
 @pytest.fixture
@@ -147,7 +147,7 @@ def test_saved_samples_user_folder_and_params(m101, tmp_path, monkeypatch):
 
 
 def test_figures_write_png_and_pdf(m101, tmp_path):
-    from xcat import plots
+    from xcat.output import plots
 
     xs = m101.sql("SELECT * FROM xray_sources")
     for name, fig in (("hrhr", plots.hr_hr(xs)), ("sky", plots.sky(xs))):

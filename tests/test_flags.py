@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 import xcat
 from tests.cli_helpers import copied_store
 from tests.conftest import shared_file
-from xcat.flags import apply_rules, flag_rules
-from xcat.footprint import add_footprint
-from xcat.hosts import add_host
+from xcat.science.flags import apply_rules, flag_rules
+from xcat.science.footprint import add_footprint
+from xcat.science.hosts import add_host
 
 M101 = (210.802368, 54.349023)
 

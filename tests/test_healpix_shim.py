@@ -20,7 +20,7 @@ from geometry_helpers import cap_points, separation_arcsec, uniform_sphere
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from xcat import healpix
+from xcat.sky import healpix
 
 N29 = 12 * 4**29  # number of order-29 pixels
 

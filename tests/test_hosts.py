@@ -21,7 +21,7 @@ import xcat
 from tests.cli_helpers import copied_store, snapshot
 from tests.conftest import shared_file
 from xcat.cli import cli
-from xcat.hosts import add_host, host_distances, list_hosts, load_hosts, resolve_host
+from xcat.science.hosts import add_host, host_distances, list_hosts, load_hosts, resolve_host
 
 M101 = (210.802368, 54.349023)
 

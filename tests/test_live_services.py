@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import shared_file
 
+from xcat import Store
 from xcat.cli import cli
-from xcat.store import Store
 
 if os.environ.get("XCAT_LIVE") != "1":
     pytest.skip("live-service tests run only with XCAT_LIVE=1", allow_module_level=True)

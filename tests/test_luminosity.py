@@ -21,8 +21,8 @@ import xcat
 from tests.cli_helpers import copied_store
 from tests.conftest import shared_file
 from tests.test_xray_sources import make_2rxs
-from xcat.hosts import add_host, adopt_distance, host_distances, load_hosts
-from xcat.luminosity import log10_luminosity, set_ecf
+from xcat.science.hosts import add_host, adopt_distance, host_distances, load_hosts
+from xcat.science.luminosity import log10_luminosity, set_ecf
 
 M101 = (210.802368, 54.349023)
 
@@ -131,7 +131,7 @@ def test_source_outside_every_host_has_flux_but_no_luminosity(m101):
 
 
 def test_count_rates_become_fluxes_through_a_named_ecf(store, tmp_path):
-    from xcat.ingest import ingest_file
+    from xcat.jobs.runner import ingest_file
 
     ingest_file(store, make_2rxs(tmp_path / "r.parquet"), kind="rxs2", name="rxs2")
     df = store.sql("SELECT l.*, s.count_rate, s.count_rate_lo, s.hr1 FROM luminosities l "

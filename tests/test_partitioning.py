@@ -17,8 +17,8 @@ from hats.pixel_math.partition_stats import generate_alignment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xcat import healpix
-from xcat.partitioning import choose_partitions
+from xcat.sky import healpix
+from xcat.sky.partitioning import choose_partitions
 
 N29 = 12 * 4**29
 ROWS = st.one_of(st.integers(1, 20), st.integers(1, 400))  # max_rows

@@ -29,8 +29,8 @@ from click.testing import CliRunner
 
 from tests.cli_helpers import fails, run
 from tests.conftest import shared_file
+from xcat import Store
 from xcat.cli import cli
-from xcat.store import Store
 
 
 @pytest.fixture(scope="module")

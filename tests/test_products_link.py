@@ -12,8 +12,8 @@ from astropy.coordinates import SkyCoord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xcat.product_link import link_by_position
-from xcat.store import Store
+from xcat import Store
+from xcat.jobs.products.link import link_by_position
 
 centres = st.sampled_from([(0.0, 0.0), (359.99, 10.0), (0.01, -30.0), (45.0, 89.99),
                            (200.0, -89.99)])

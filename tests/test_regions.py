@@ -19,8 +19,8 @@ from astropy.coordinates import SkyCoord
 from click.testing import CliRunner
 
 from tests.conftest import shared_file
+from xcat import Store
 from xcat.cli import cli
-from xcat.store import Store
 
 
 def run(root: Path, *args: str):

@@ -34,8 +34,8 @@ def chromium() -> str:
 
 @pytest.fixture
 def m101_host(store, m101_vot):
-    from xcat.classification import classify
-    from xcat.hosts import add_host
+    from xcat.science.classification import classify
+    from xcat.science.hosts import add_host
 
     store.ingest_csc(m101_vot)
     add_host(store, "M101", aliases=["NGC 5457"], ra=210.802429, dec=54.348750,
@@ -65,7 +65,7 @@ def test_report_renders_in_headless_chromium(m101_host, tmp_path):
     assert "X-ray sources of M101" in dom and "6.4 Mpc" in dom
     assert 'data-figures="4/4"' in dom  # all four figures decoded
     assert 'id="sample-xrb_candidates"' in dom and 'id="sample-snr_candidates"' in dom
-    from xcat.samples import run_sample
+    from xcat.output.samples import run_sample
 
     first_xrb = run_sample(m101_host, "xrb_candidates", {"host": "M101"})["name"].iloc[0]
     assert first_xrb in dom and first_xrb != "2CXO J140303.9+542735"
@@ -104,7 +104,7 @@ def test_plot_each_figure_from_host_and_sample(m101_host, tmp_path, figure):
 
 
 def test_saved_samples_on_m101(m101_host):
-    from xcat.samples import run_sample
+    from xcat.output.samples import run_sample
 
     snr = run_sample(m101_host, "snr_candidates", {"host": "M101"})
     assert len(snr) > 0

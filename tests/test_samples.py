@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import shared_file
 from xcat import XcatError
-from xcat.samples import list_samples, run_sample
+from xcat.output.samples import list_samples, run_sample
 
 BUILT_IN = {"xrb_candidates", "snr_candidates", "counterparts_within_2sigma",
             "unmatched_sources", "luminosity_function"}

@@ -33,10 +33,10 @@ from conftest import shared_file
 from tap_server import Reply, TapRequest, TapServer, error_document, votable_bytes
 
 from tests.cli_helpers import fails
-from xcat import adql
-from xcat.adql import Cone
+from xcat import Store
 from xcat.cli import cli
-from xcat.store import Store
+from xcat.remote import adql
+from xcat.remote.adql import Cone
 
 # writing the test VOTables with erg units makes astropy warn about VOUnit; harmless here
 pytestmark = pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning")
@@ -530,7 +530,7 @@ def test_upload_dry_run_and_failures_touch_nothing(tap, loaded, carmenes_subset,
 
 
 def test_strip_alias_prefix_keeps_unprefixed_names():
-    from xcat.upload_match import strip_alias_prefix
+    from xcat.jobs.upload import strip_alias_prefix
 
     t = rxs2_table([(1.0, 1.0)])
     assert strip_alias_prefix(t, "name").colnames == t.colnames

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import xcat
-from xcat import paths
-from xcat.verify import run_audits
+from xcat.store import layout
+from xcat.store.verify import run_audits
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_catalogs_are_valid_hats(m101):
     from hats.io.validation import is_valid_catalog
 
     for name in ("csc", "csc_detections"):
-        cdir = paths.catalog_dir(m101.path, name)
+        cdir = layout.catalog_dir(m101.path, name)
         assert is_valid_catalog(cdir, strict=True, verbose=False)
         cat = hats.read_hats(cdir)
         assert cat.catalog_info.total_rows == (555 if name == "csc" else 3492)
@@ -46,7 +46,7 @@ def test_catalogs_are_valid_hats(m101):
 def test_lsdb_opens_a_catalog_and_agrees(m101):
     import lsdb
 
-    cat = lsdb.open_catalog(paths.catalog_dir(m101.path, "csc"))
+    cat = lsdb.open_catalog(layout.catalog_dir(m101.path, "csc"))
     df = cat.compute()
     assert len(df) == 555
     assert set(df["name"]) == set(m101.sql("SELECT name FROM csc")["name"])
@@ -60,7 +60,7 @@ def test_rows_sorted_by_healpix29_and_index_is_right(m101):
     h = t["_healpix_29"].to_numpy()
     expect = hp.ang2pix(2**29, t["ra"].to_numpy(), t["dec"].to_numpy(), nest=True, lonlat=True)
     np.testing.assert_array_equal(h, expect)
-    for f in paths.catalog_dir(m101.path, "csc").glob("dataset/**/*.parquet"):
+    for f in layout.catalog_dir(m101.path, "csc").glob("dataset/**/*.parquet"):
         hh = pq.read_table(f, columns=["_healpix_29"])["_healpix_29"].to_numpy()
         assert np.all(np.diff(hh) >= 0)
     assert t.schema.field("_healpix_29").type == pa.int64()
@@ -73,13 +73,13 @@ def test_partitions_split_when_over_threshold(store, tmp_path):
                              "dec": np.degrees(np.arcsin(rng.uniform(-1, 1, n)))}),
                    tmp_path / "u.parquet")
     store.ingest_table(tmp_path / "u.parquet", name="u", key="id", max_rows=300)
-    info = (paths.catalog_dir(store.path, "u") / "partition_info.csv").read_text().split()[1:]
+    info = (layout.catalog_dir(store.path, "u") / "partition_info.csv").read_text().split()[1:]
     assert len(info) > 16
     counts = store.sql("SELECT Norder, Npix, count(*) AS n FROM u GROUP BY ALL")
     assert counts["n"].max() <= 300 and counts["n"].sum() == n
     import hats
 
-    assert len(hats.read_hats(paths.catalog_dir(store.path, "u")).get_healpix_pixels()) == \
+    assert len(hats.read_hats(layout.catalog_dir(store.path, "u")).get_healpix_pixels()) == \
         len(info)
 
 
@@ -101,7 +101,7 @@ def test_registry_and_migrations(m101, m101_vot):
 
 def test_views_work_from_a_plain_duckdb_connection(m101):
     m101.close()
-    con = duckdb.connect(str(m101.path / paths.DB_FILE), read_only=True)
+    con = duckdb.connect(str(m101.path / layout.DB_FILE), read_only=True)
     n = con.execute("SELECT count(*) FROM csc WHERE flux_aper_b > 1e-14").fetchall()[0][0]
     assert n > 0
     d = con.execute("SELECT ang_sep_deg(0, 0, 90, 0)").fetchall()[0][0]
@@ -170,7 +170,7 @@ def test_verify_catches_negative_flux_and_duplicate_keys(store, tmp_path):
     # mW/m2 == erg/s/cm2: converted and recorded canonically
     assert store.sql("SELECT unit FROM catalog_columns WHERE catalog='f' AND name='f'")[
         "unit"].iloc[0] == "erg / (s cm2)"
-    f = next(paths.catalog_dir(store.path, "f").glob("dataset/**/*.parquet"))
+    f = next(layout.catalog_dir(store.path, "f").glob("dataset/**/*.parquet"))
     t = pq.read_table(f)
     t = t.set_column(t.column_names.index("f"), "f", pa.array([-1.0, 2e-14]))
     t = t.set_column(t.column_names.index("id"), "id", pa.array([7, 7]))

@@ -16,7 +16,8 @@ from astropy.coordinates import SkyCoord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xcat.xmatch import pairs_within, position_angle_deg, rank_by_left
+from xcat.sky.pairs import pairs_within, rank_by_left
+from xcat.sky.spherical import position_angle_deg
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 TIE_ARCSEC = 1e-9

@@ -26,9 +26,9 @@ from click.testing import CliRunner
 import xcat
 from tests.conftest import shared_file
 from tests.test_bad_input import snapshot
+from xcat.catalog.runs import run_pairs
 from xcat.cli import cli
 from xcat.errors import XcatError
-from xcat.xmatch_runs import run_pairs
 
 SIGMA_AST = "0.4875arcsec"
 

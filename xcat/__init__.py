@@ -1,7 +1,9 @@
 """xcat: an X-ray source catalog database and query layer.
 
 HEALPix-indexed HATS catalogs on Parquet, a DuckDB file for the registry and
-SQL, and X-ray-aware ingest (CSC, generic tables) with canonical units.
+SQL, and X-ray-aware ingest (CSC, 2RXS, eRASS1, counterparts, products) with
+canonical units. The public face is :class:`xcat.Store` (in :mod:`xcat.api`);
+it is loaded on first use so that ``import xcat`` and ``xcat --version`` stay fast.
 
 Examples
 --------
@@ -12,8 +14,23 @@ Examples
 
 """
 
-from xcat.errors import XcatError
-from xcat.store import Store
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING, Any
+
+from xcat.errors import XcatError
+from xcat.version import __version__
+
+if TYPE_CHECKING:
+    from xcat.api import Store
+
 __all__ = ["Store", "XcatError", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """``xcat.Store`` imports :mod:`xcat.api` (and the library under it) on first use."""
+    if name == "Store":
+        from xcat.api import Store  # the documented lazy load of the public handle
+
+        return Store
+    raise AttributeError(f"module 'xcat' has no attribute {name!r}")

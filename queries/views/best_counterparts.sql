@@ -1,5 +1,6 @@
 -- best_counterparts: for every cross-match run, the nearest (rank 1) counterpart of each
 -- left source, with the run's name and catalogs and the pair's scores
+-- depends: (tables only)
 CREATE OR REPLACE VIEW best_counterparts AS
 SELECT r.name AS run, r.left_catalog, r.right_catalog, p.left_key, p.right_key,
        p.sep_arcsec, p.norm_sep, p.pa_deg, p.match_radius_arcsec, p.n_candidates,

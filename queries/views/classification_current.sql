@@ -2,7 +2,8 @@
 -- from the append-only classification_events log. Human decisions (methods visual and
 -- import) win over machine ones (rule, catalog); within each group the latest event wins,
 -- so a rule proposal never overwrites a human. pending_* show a newer machine proposal
--- that differs from a human decision. Documented in science_views.toml.
+-- that differs from a human decision. Columns in the sibling .toml.
+-- depends: (tables only)
 CREATE OR REPLACE VIEW classification_current AS
 WITH ranked AS (
     SELECT e.*,

@@ -8,18 +8,10 @@
 -- ellipse: r95 = r0, r68 = 0.6167 r0 (sigma = 0.40854 r0). `rule` says which applied;
 -- `is_best` marks each source's detection with the smallest r95 among those the formula
 -- covers (the ellipse only when none does; ties: lowest det_index).
--- Template: the view, catalog, detection table and key are quoted identifiers filled in by
--- xcat/xray_views.py, with the detection columns used for theta and counts.
-CREATE OR REPLACE VIEW {view} AS
-WITH __frame AS (
-    SELECT coalesce(arg_max(sigma_ast_arcsec, set_at), 0.0) AS s
-    FROM astrometric_frames WHERE catalog = {catalog_lit}
-),
-__det AS (
-    SELECT d.{key} AS source_key, d.det_index,
-           CAST(d.{theta} AS DOUBLE) AS theta, CAST(d.{counts} AS DOUBLE) AS counts
-    FROM {detections} AS d
-),
+-- The body below reads three CTEs that xcat/store/xray_views.py builds with SQLAlchemy Core
+-- for each CSC catalog (identifiers quoted by the library, the catalog name bound as a
+-- literal): __frame(s), __det(source_key, det_index, theta, counts) and
+-- __master(source_key, err_ellipse_r0). It continues their WITH clause.
 __pu AS (
     SELECT *,
         CASE WHEN theta IS NULL OR isnan(theta) OR counts IS NULL OR isnan(counts)
@@ -46,7 +38,7 @@ __radii AS (
              ELSE sqrt(pow(k.pu68, 2) + pow(__frame.s, 2)) END AS r68,
         CASE WHEN k.pu95 IS NULL THEN sqrt(pow(m.err_ellipse_r0, 2) + pow(2 * __frame.s, 2))
              ELSE sqrt(pow(k.pu95, 2) + pow(2 * __frame.s, 2)) END AS r95
-    FROM __kim AS k JOIN {catalog} AS m ON m.{key} = k.source_key CROSS JOIN __frame
+    FROM __kim AS k JOIN __master AS m ON m.source_key = k.source_key CROSS JOIN __frame
 )
 SELECT *,
     row_number() OVER (PARTITION BY source_key

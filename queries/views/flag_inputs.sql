@@ -1,6 +1,7 @@
 -- flag_inputs: the values flag rules may test, one row per source and quantity (long
 -- form, so a rule names its column as data). is_upper_limit marks values that are upper
--- limits (log_lx / lx / flux of an upper-limit flux). Documented in science_views.toml.
+-- limits (log_lx / lx / flux of an upper-limit flux). Columns in the sibling .toml.
+-- depends: xray_sources, luminosities
 CREATE OR REPLACE VIEW flag_inputs AS
 WITH wide AS (
     SELECT s.catalog, s.kind, s.source_key, s.name, l.band, s.hr1, s.hr2, s.hr3, s.detection,

@@ -1,5 +1,6 @@
 -- hosts_adopted: every host with its adopted distance (the newest adoption wins) and its
--- aliases. Documented in science_views.toml.
+-- aliases. Columns in the sibling .toml.
+-- depends: (tables only)
 CREATE OR REPLACE VIEW hosts_adopted AS
 WITH adopted AS (
     SELECT host_id, arg_max(distance_id, adoption_id) AS distance_id,

@@ -3,7 +3,8 @@
 -- count_rate x ECF for catalogs whose kind has a factor in ecf_choice (the factor's name
 -- is in flux_origin). For upper limits lx is the upper limit (from flux_hi) and lx_lo is
 -- NULL. lx_lo/lx_hi combine the flux interval with the distance error (d -/+ err).
--- Documented in science_views.toml.
+-- Columns documented in the sibling .toml file.
+-- depends: xray_sources, hosts_adopted, source_hosts
 CREATE OR REPLACE VIEW luminosities AS
 WITH ecf AS (
     SELECT c.kind, e.name AS ecf_name, e.hr1_slope, e.constant, e.scale,

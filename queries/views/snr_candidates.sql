@@ -3,6 +3,7 @@
 -- flag_rule_conditions), with their host, hardness ratio and luminosity. The sources
 -- whose flag is unknown are in source_flags (state = 'unknown'). Documented in
 -- science_views.toml.
+-- depends: xray_sources, source_flags, luminosities
 CREATE OR REPLACE VIEW snr_candidates AS
 SELECT f.catalog, f.source_key, f.name, l.host, l.distance_mpc, s.ra, s.dec,
        s.hr1, s.hr1_lo, s.hr1_hi, s.hr1_bands, l.band, l.flux, l.lx, l.log_lx, l.log_lx_lo,

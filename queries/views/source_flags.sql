@@ -2,7 +2,8 @@
 -- luminosity band match). A condition on a missing value is unknown; on an upper limit it
 -- is true only when the limit already satisfies "<=" / "<", false only when it already
 -- fails ">=" / ">". The rule is true when all conditions are true, false when any is
--- false, unknown otherwise (three-valued AND). Documented in science_views.toml.
+-- false, unknown otherwise (three-valued AND). Columns in the sibling .toml.
+-- depends: flag_inputs
 CREATE OR REPLACE VIEW source_flags AS
 WITH fi AS MATERIALIZED (
     SELECT * FROM flag_inputs

@@ -1,7 +1,8 @@
 -- source_footprints: whether each X-ray source lies inside each image footprint (XRBID's
 -- Bounds In/Out). Footprints are polygons with great-circle edges; vertices and sources
 -- are projected gnomonically about the footprint's centre, where great circles are
--- straight lines, and an even-odd ray test decides. Documented in science_views.toml.
+-- straight lines, and an even-odd ray test decides. Columns in the sibling .toml.
+-- depends: xray_sources
 CREATE OR REPLACE VIEW source_footprints AS
 WITH v AS (
     SELECT fv.footprint, fv.position, f.ra AS f_ra, f.dec AS f_dec,

@@ -2,7 +2,8 @@
 -- when it has one (semi-axes in arcmin, position angle N through E), else within its
 -- radius_arcmin. r_norm is the elliptical (or circular) radius in units of the boundary:
 -- <= 1 inside. A source inside several hosts gets one row per host; is_primary marks
--- the host with the smallest r_norm. Documented in science_views.toml.
+-- the host with the smallest r_norm. Columns in the sibling .toml.
+-- depends: xray_sources
 CREATE OR REPLACE VIEW source_hosts AS
 WITH h AS (
     SELECT host_id, name AS host, ra AS h_ra, dec AS h_dec,

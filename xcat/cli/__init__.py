@@ -5,11 +5,11 @@ Each module registers its commands on the group defined in :mod:`xcat.cli.app`.
 """
 
 from xcat.cli import (  # noqa: F401  (each module registers its commands)
-    ingest_cmds,
-    output_cmds,
-    products_cmds,
-    science_cmds,
-    xmatch_cmds,
+    ingest,
+    ingest_products,
+    output,
+    science,
+    xmatch,
 )
 from xcat.cli.app import cli, main
 

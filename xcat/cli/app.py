@@ -9,14 +9,14 @@ import sys
 import click
 
 from xcat.errors import XcatError
-from xcat.formats import FORMATS, emit, write_rows
+from xcat.output.formats import FORMATS, emit, write_rows
 
 STORE_HELP = "Store directory (default $XCAT_STORE or ./xcat-store)."
 
 
 def open_store(ctx: click.Context, create: bool = False):
     """Open the store named by ``--store`` / ``$XCAT_STORE``."""
-    from xcat.store import Store
+    from xcat import Store
 
     return Store.open(ctx.obj["store"], create=create)
 
@@ -99,7 +99,7 @@ def sql(ctx: click.Context, query: str, param: tuple[str, ...], fmt: str, out: s
 
     Example: xcat sql "SELECT name, flux_aper_b FROM csc ORDER BY flux_aper_b DESC LIMIT 5"
     """
-    from xcat.params import parse_params
+    from xcat.store.sql import parse_params
 
     with open_store(ctx) as store:
         t = store.sql(query, parse_params(param), output="astropy")
@@ -138,7 +138,7 @@ def verify(ctx: click.Context) -> None:
 
     Example: xcat verify
     """
-    from xcat.verify import run_audits
+    from xcat.store.verify import run_audits
 
     with open_store(ctx) as store:
         results = run_audits(store)
@@ -158,10 +158,10 @@ def demo(ctx: click.Context) -> None:
 
     Example: xcat demo
     """
-    from xcat.demo_job import run_demo
+    from xcat.jobs.demo import run_demo
 
     for block in run_demo(ctx.obj["store"]):
-        emit(block)
+        emit(block if isinstance(block, str) else write_rows(block, "table", max_rows=15))
 
 
 def main() -> None:

@@ -1,2 +1,0 @@
--- Names of registered catalogs
-SELECT name FROM catalogs ORDER BY name

@@ -1,0 +1,5 @@
+"""``python -m xcat``: the command line."""
+
+from xcat.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""The user's handle on a store: :class:`Store` opens and closes it, runs SQL and cone
+searches, ingests files and cross-matches catalogs, calling down into the library.
+
+Examples
+--------
+>>> from xcat import Store
+>>> with Store.open("xcat-store", create=True) as store:      # doctest: +SKIP
+...     store.ingest_csc("cscresults_M101.vot")
+...     near = store.cone("csc", 210.80, 54.35, "2arcmin")
+...     bright = store.sql("SELECT name, flux_aper_b FROM csc WHERE flux_aper_b > $f",
+...                        {"f": 1e-14}, output="astropy")
+
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from astropy import units as u
+
+from xcat.catalog import cone as cone_mod
+from xcat.catalog.hats import MAX_PARTITION_ROWS
+from xcat.errors import XcatError
+from xcat.jobs.runner import ingest_file
+from xcat.sky.units import parse_quantity
+from xcat.store import registry
+from xcat.store.db import Database, Output
+from xcat.xmatch.match import XmatchOptions, XmatchResult, arcsec, xmatch
+
+
+class Store(Database):
+    """An xcat store on disk; open with :meth:`Database.open` (a context manager)."""
+
+    def cone(self, catalog: str, ra: float, dec: float, radius: str | float | Any, *,
+             columns: list[str] | None = None, output: Output = "pandas") -> Any:
+        """Rows of ``catalog`` within ``radius`` of (ra, dec), nearest first.
+
+        HEALPix prefilter (partition files, then row groups, then sorted index
+        ranges), then the exact great-circle distance, added as ``_dist_arcsec``.
+
+        Parameters
+        ----------
+        catalog : str
+            Catalog name.
+        ra, dec : float
+            Centre in degrees (ICRS).
+        radius : str, float or astropy Quantity
+            ``"30arcsec"``, ``"2arcmin"``, ``"0.1deg"``, a Quantity, or degrees.
+        columns : list of str, optional
+            Columns to return (default all), plus ``_dist_arcsec``.
+        output : {"pandas", "arrow", "astropy"}
+            Result type.
+
+        Examples
+        --------
+        >>> store.cone("csc", 210.80, 54.35, "30arcsec")           # doctest: +SKIP
+
+        """
+        table = cone_mod.cone_search(self, catalog, float(ra), float(dec),
+                                     cone_mod.radius_degrees(radius), columns=columns)
+        return self.convert(table, output)
+
+    def ingest_csc(self, file: str | os.PathLike, *, name: str = "csc",
+                   replace: bool = False, progress: bool = False) -> list[str]:
+        """Load a CSC export (CSCview VOTable, TAP/SCS VOTable, CSC CLI CSV).
+
+        Master sources go to ``name``, per-stack/observation rows to
+        ``<name>_detections``. Returns what happened to each catalog.
+        """
+        return ingest_file(self, Path(file), kind="csc", name=name, replace=replace,
+                           progress=progress)
+
+    def ingest_table(self, file: str | os.PathLike, *, name: str, ra: str | None = None,
+                     dec: str | None = None, key: str | None = None,
+                     mapping: str | None = None, pos_err: tuple[str, ...] = (),
+                     fmt: str | None = None, replace: bool = False,
+                     progress: bool = False, max_rows: int | None = None) -> list[str]:
+        """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions as catalog ``name``.
+
+        ``max_rows`` caps the rows per HATS partition (default 1,000,000).
+
+        Examples
+        --------
+        >>> store.ingest_table("stars.parquet", name="stars", key="id")  # doctest: +SKIP
+
+        """
+        return ingest_file(self, Path(file), kind="table", name=name, ra=ra, dec=dec, key=key,
+                           mapping=mapping, pos_err=pos_err, fmt=fmt, replace=replace,
+                           progress=progress, max_rows=max_rows or MAX_PARTITION_ROWS)
+
+    def set_astrometric_frame(self, catalog: str, sigma: str | float, *,
+                              reference: str | None = None, note: str | None = None) -> None:
+        """Record the astrometric-frame (tie) error of a catalog, 1-sigma.
+
+        It is combined in quadrature with the Kim et al. (2007) radii in
+        ``<catalog>_position_errors`` and with the positional errors in
+        ``xray_sources`` (r68 with sigma, r95 with 2 sigma). The newest value is in
+        force; older ones stay as history.
+
+        Examples
+        --------
+        >>> store.set_astrometric_frame("csc", "0.4875arcsec", reference="HST/ACS F555W")
+        ... # doctest: +SKIP
+        """
+        self.catalog(catalog)
+        value = (parse_quantity(sigma).to_value(u.arcsec) if isinstance(sigma, str)
+                 else float(sigma))
+        if not value >= 0:
+            raise XcatError(f"astrometric error {sigma} must be >= 0")
+        registry.add_astrometric_frame(
+            self.con, catalog=catalog, sigma=value, reference=reference, note=note,
+            set_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+    def astrometric_frames(self) -> Any:
+        """Astrometric-frame errors recorded per catalog (newest first)."""
+        return self.sql(registry.LIST_FRAMES)
+
+    def xmatch(self, left: str, right: str, *, radius: str | float | None = None,
+               sigma: float | None = None, name: str | None = None, record: bool = True,
+               **options: Any) -> XmatchResult:
+        """Cross-match catalog ``left`` against ``right`` and record the run.
+
+        A thin front for :func:`xcat.xmatch.match.xmatch`: ``radius`` takes a unit
+        (``"3arcsec"``) or arcsec; ``sigma=k`` matches within k combined 1-sigma
+        errors; other keywords are :class:`xcat.xmatch.match.XmatchOptions` fields.
+
+        Examples
+        --------
+        >>> res = store.xmatch("csc", "hst_f555w", sigma=2, name="csc_x_hst")  # doctest: +SKIP
+        >>> res.pairs.num_rows                                          # doctest: +SKIP
+        875
+
+        """
+        opts = XmatchOptions(radius=arcsec(radius) if radius is not None else None,
+                             sigma=sigma, **options)
+        return xmatch(self, left, right, opts, name=name, record=record)
+
+    def invalidate(self, name: str) -> None:
+        """Forget cached file handles of a catalog (after it was replaced)."""
+        cone_mod.invalidate(self, name)

@@ -1,0 +1,81 @@
+"""Turn an input table into catalogs ready to store: positions in degrees, canonical
+units, checked keys, per-column metadata on the Arrow schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from xcat.errors import XcatError
+from xcat.io.table import ColumnMeta
+
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+RESERVED = {"catalogs", "catalog_columns", "schema_migrations", "view_columns",
+            "astrometric_frames", "xray_sources", "xmatch_runs", "xmatch_pairs"}
+
+
+@dataclass
+class CatalogBuild:
+    """One catalog to be written: data, metadata and how it is keyed and positioned."""
+
+    name: str
+    kind: str
+    table: pa.Table
+    meta: dict[str, ColumnMeta]
+    ra: str
+    dec: str
+    key: list[str]
+    parent: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def schema_with_metadata(self) -> pa.Table:
+        """The table with unit/UCD/description stored as Arrow field metadata."""
+        fields = []
+        for f in self.table.schema:
+            m = self.meta.get(f.name) or ColumnMeta()
+            md = {k: v for k, v in (("unit", m.unit), ("ucd", m.ucd),
+                                    ("description", m.description)) if v}
+            fields.append(f.with_metadata({k.encode(): v.encode() for k, v in md.items()}))
+        return self.table.cast(pa.schema(fields))
+
+
+def check_name(name: str) -> str:
+    """Catalog names are SQL identifiers: a letter, then letters, digits, underscores."""
+    if not NAME_RE.match(name or ""):
+        raise XcatError(f"catalog name '{name}' must start with a letter and hold only "
+                        "letters, digits and underscores (at most 63)")
+    if name.lower() in RESERVED or name.lower().startswith("stg_") or \
+            name.lower().endswith("_position_errors"):
+        raise XcatError(f"catalog name '{name}' is reserved for the store's own tables and views")
+    return name
+
+
+def parse_map(spec: str | None) -> list[tuple[str, str, str | None]]:
+    """Parse ``--map "new=old,flux=FLUX[mW/m2]"`` into (new, old, unit) triples."""
+    out = []
+    for item in filter(None, (s.strip() for s in (spec or "").split(","))):
+        m = re.fullmatch(r"([^=\s]+)\s*=\s*([^\[\s]+)\s*(?:\[(.+)\])?", item)
+        if not m:
+            raise XcatError(f"--map entry '{item}' is not NEW=OLD or NEW=OLD[unit]")
+        out.append((m[1], m[2], m[3]))
+    return out
+
+
+def check_unique(table: pa.Table, key: list[str], source: str) -> None:
+    """Raise naming the first duplicated key value and its rows."""
+    counts = table.group_by(key).aggregate([([], "count_all")])
+    dup = counts.filter(pc.greater(counts["count_all"], 1))
+    if dup.num_rows:
+        val = {k: dup.column(k)[0].as_py() for k in key}
+        mask = None
+        for k, v in val.items():
+            m = pc.equal(table.column(k), v)
+            mask = m if mask is None else pc.and_(mask, m)
+        rows = [i + 1 for i, x in enumerate(mask.to_pylist()) if x][:5]
+        shown = ", ".join(f"{k}={v!r}" for k, v in val.items())
+        raise XcatError(f"{source}: duplicate source key {shown} (rows {rows}); "
+                        f"{dup.num_rows} key(s) repeat")

@@ -1,0 +1,132 @@
+"""Cone search: HEALPix prefilter (partition files → row groups → sorted index ranges),
+then the exact great-circle distance. The hot path reads Parquet row groups with
+pyarrow directly (measured faster than a DuckDB scan for single cones: see README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from astropy import units as u
+
+from xcat.errors import XcatError
+from xcat.sky import healpix
+from xcat.sky.spherical import separation_deg
+from xcat.sky.units import parse_quantity
+from xcat.store import layout
+from xcat.store.db import Database
+from xcat.store.layout import DIST_COLUMN
+
+#: Open partition files and row-group statistics per (store folder, catalog), with the
+#: registry row they were read for: a replaced catalog (new ``created``/``sha256``) is
+#: read afresh, so a long-lived handle never serves old files.
+_INDEX: dict[tuple[str, str], tuple[tuple[Any, Any], list[_Partition], dict]] = {}
+
+
+@dataclass
+class _Partition:
+    lo: int
+    hi: int
+    file: Any  # pq.ParquetFile, opened lazily
+    path: str
+    rg_min: np.ndarray
+    rg_max: np.ndarray
+
+
+def radius_degrees(radius: Any) -> float:
+    """Radius in degrees from ``"30arcsec"``, an astropy Quantity or a float (degrees)."""
+    if isinstance(radius, str):
+        value = parse_quantity(radius).to_value(u.deg)
+    elif isinstance(radius, u.Quantity):
+        value = radius.to_value(u.deg)
+    else:
+        value = float(radius)
+    if not np.isfinite(value) or value <= 0 or value > 180:
+        raise XcatError(f"cone radius {radius} must be > 0 and <= 180 deg")
+    return float(value)
+
+
+def invalidate(store: Database, catalog: str) -> None:
+    """Forget the cached partition index of a catalog (after it was replaced)."""
+    _INDEX.pop((str(store.path), catalog), None)
+
+
+def _index(store: Database, catalog: str) -> tuple[list[_Partition], dict]:
+    info = store.catalog(catalog)
+    stamp = (info["created"], info["sha256"])
+    cached = _INDEX.get((str(store.path), catalog))
+    if cached is not None and cached[0] == stamp:
+        return cached[1], cached[2]
+    cdir = layout.catalog_dir(store.path, catalog)
+    parts = []
+    rows = (cdir / layout.PARTITION_INFO_FILE).read_text().split()[1:]
+    for line in rows:
+        order, pixel = (int(x) for x in line.split(","))
+        lo, hi = healpix.pixel_range29(order, pixel)
+        f = layout.partition_file(cdir, order, pixel)
+        pf = pq.ParquetFile(f)
+        md = pf.metadata
+        hcol = md.schema.names.index(layout.HEALPIX_COLUMN)
+        mins, maxs = [], []
+        for i in range(md.num_row_groups):
+            st = md.row_group(i).column(hcol).statistics
+            mins.append(st.min if st is not None and st.has_min_max else lo)
+            maxs.append(st.max if st is not None and st.has_min_max else hi - 1)
+        parts.append(_Partition(lo, hi, pf, str(f), np.array(mins, np.int64),
+                                np.array(maxs, np.int64)))
+    _INDEX[(str(store.path), catalog)] = (stamp, parts, info)
+    return parts, info
+
+
+def cone_search(store: Database, catalog: str, ra: float, dec: float, radius_deg: float, *,
+                columns: list[str] | None = None) -> pa.Table:
+    """Arrow table of rows within ``radius_deg`` of (ra, dec), with ``_dist_arcsec``."""
+    if not (0 <= ra <= 360) or not (-90 <= dec <= 90):
+        raise XcatError(f"cone centre ({ra}, {dec}) is not a valid RA/Dec in degrees")
+    parts, info = _index(store, catalog)
+    ra_col, dec_col = info["ra_column"], info["dec_column"]
+    ranges = healpix.cone_ranges29(ra, dec, radius_deg)
+    pieces = []
+    read_cols = None
+    if columns:
+        missing = [c for c in columns if c not in parts[0].file.schema_arrow.names] if parts else []
+        if missing:
+            raise XcatError(f"catalog '{catalog}' has no column(s) {', '.join(missing)}")
+        read_cols = list(dict.fromkeys([layout.HEALPIX_COLUMN, ra_col, dec_col, *columns]))
+    for p in parts:
+        hit = ranges[(ranges[:, 0] < p.hi) & (ranges[:, 1] > p.lo)]
+        if len(hit) == 0:
+            continue
+        rg_hit = np.nonzero(((hit[:, 0][None, :] <= p.rg_max[:, None])
+                             & (hit[:, 1][None, :] > p.rg_min[:, None])).any(axis=1))[0]
+        if len(rg_hit) == 0:
+            continue
+        # the index column alone first (a small fraction of the row group's decode time):
+        # most small cones hold no row, and then nothing else is read
+        h = p.file.read_row_groups(rg_hit.tolist(), columns=[layout.HEALPIX_COLUMN]).column(
+            layout.HEALPIX_COLUMN).to_numpy()
+        starts = np.searchsorted(h, hit[:, 0], "left")
+        ends = np.searchsorted(h, hit[:, 1], "left")
+        idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+        if len(idx) == 0:
+            continue
+        t = p.file.read_row_groups(rg_hit.tolist(), columns=read_cols).take(pa.array(idx))
+        sep = separation_deg(ra, dec, t.column(ra_col).to_numpy(), t.column(dec_col).to_numpy())
+        keep = sep <= radius_deg
+        if keep.any():
+            t = t.filter(pa.array(keep))
+            pieces.append(t.append_column(DIST_COLUMN, pa.array(sep[keep] * 3600.0)))
+    if not pieces:
+        schema = parts[0].file.schema_arrow if parts else pa.schema([])
+        if columns:
+            schema = pa.schema([schema.field(c) for c in columns])
+        return schema.empty_table().append_column(DIST_COLUMN, pa.array([], pa.float64()))
+    out = pa.concat_tables(pieces)
+    out = out.take(pa.array(np.argsort(out.column(DIST_COLUMN).to_numpy(), kind="stable")))
+    if columns:
+        out = out.select([*columns, DIST_COLUMN])
+    return out

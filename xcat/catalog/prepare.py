@@ -1,0 +1,153 @@
+"""Turn an input table into catalogs ready to store (:class:`CatalogBuild`): positions
+in degrees, canonical units, computed columns, checked keys, CSC detections split off.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from xcat import resources
+from xcat.catalog.build import CatalogBuild, check_name, check_unique, parse_map
+from xcat.catalog.detections import split_detections
+from xcat.errors import XcatError
+from xcat.io import coords
+from xcat.io.delimited import fold_duplicates
+from xcat.io.table import ColumnMeta, InputTable
+from xcat.sky import units
+from xcat.store.kinds import CatalogDefinition, pick
+
+
+def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
+            ra: str | None = None, dec: str | None = None, key: str | None = None,
+            mapping: str | None = None, pos_err: tuple[str, ...] = ()) -> list[CatalogBuild]:
+    """Clean, convert and check ``inp``; return the catalog(s) it becomes."""
+    check_name(name)
+    renamed = fold_duplicates(inp, keep_identical=definition.detections)
+    _apply_map(inp, parse_map(mapping))
+    ra_col, dec_col = coords.find_position_columns(inp, ra or _if_present(inp, definition.ra),
+                                                   dec or _if_present(inp, definition.dec))
+    ra_arr = coords.to_degrees(inp, ra_col, is_ra=True)
+    dec_arr = coords.to_degrees(inp, dec_col, is_ra=False)
+    inp.table = _set(_set(inp.table, ra_col, ra_arr), dec_col, dec_arr)
+    _assume_units(inp, definition, renamed)
+    _canonical_units(inp, definition, pos_err, skip={ra_col, dec_col})
+    _computed_columns(inp, definition)
+    for col, text in definition.descriptions.items():
+        if col in inp.meta and not inp.meta[col].description:
+            inp.meta[col].description = text
+    key_col = key or definition.key or None
+    if key_col and key_col not in inp.table.column_names:
+        raise XcatError(f"{inp.source}: no key column '{key_col}'")
+    if key_col:
+        _check_key_present(inp, key_col)
+    if definition.detections:
+
+        return split_detections(inp, definition, name=name, ra=ra_col, dec=dec_col,
+                                key=key_col, renamed=renamed)
+    if key_col:
+        check_unique(inp.table, [key_col], inp.source)
+    return [CatalogBuild(name, definition.kind, inp.table, inp.meta, ra_col, dec_col,
+                         [key_col] if key_col else [], notes=inp.notes)]
+
+
+def _computed_columns(inp: InputTable, d: CatalogDefinition) -> None:
+    """Add the definition's computed columns whose inputs are all present."""
+    have = {c.lower() for c in inp.table.column_names}
+    for name, expr in d.computed.items():
+        chosen = pick(expr, have)
+        if chosen is None or name.lower() in have:
+            continue
+        con = duckdb.connect()
+        con.register("input_table", inp.table)
+        query = resources.read_sql("store/computed_column.sql").format(expr=chosen)
+        value = con.sql(query).to_arrow_table().column("value")
+        con.close()
+        inp.table = inp.table.append_column(name, value)
+        inp.meta[name] = ColumnMeta(description=d.descriptions.get(name),
+                                    source_column=f"computed: {chosen}")
+
+
+def _if_present(inp: InputTable, col: str) -> str | None:
+    return col if col and col in inp.table.column_names else None
+
+
+def _set(table: pa.Table, name: str, arr: pa.Array) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, arr)
+
+
+def _apply_map(inp: InputTable, entries: list[tuple[str, str, str | None]]) -> None:
+    cols = inp.table.column_names
+    for new, old, unit in entries:
+        if old not in cols:
+            raise XcatError(f"{inp.source}: --map names column '{old}', which the file lacks")
+        if new != old and new in cols:
+            raise XcatError(f"{inp.source}: --map target '{new}' already exists in the file")
+        meta = inp.meta.pop(old, ColumnMeta(source_column=old))
+        if unit:
+            units.parse_unit(unit, f"--map {new}")
+            meta.unit = unit
+        inp.meta[new] = meta
+        cols = [new if c == old else c for c in cols]
+    inp.table = inp.table.rename_columns(cols)
+
+
+def _assume_units(inp: InputTable, d: CatalogDefinition, renamed: dict[str, str]) -> None:
+    for col in inp.table.column_names:
+        meta = inp.column_meta(col)
+        assumed = d.assumed_unit(renamed.get(col, col))
+        if assumed is None:
+            continue
+        where = f"{inp.source}: column '{col}'"
+        if meta.unit is None:
+            meta.unit = assumed
+            meta.source_unit = meta.source_unit or f"{assumed} (assumed)"
+            continue
+        declared = units.parse_unit(meta.unit, where)
+        if declared is not None and not declared.is_equivalent(units.parse_unit(assumed, where)):
+            raise XcatError(f"{where}: unit '{meta.unit}' cannot be converted to '{assumed}'")
+
+
+def _canonical_units(inp: InputTable, d: CatalogDefinition, pos_err: tuple[str, ...],
+                     skip: set[str]) -> None:
+    for col in pos_err:
+        if col not in inp.table.column_names:
+            raise XcatError(f"{inp.source}: no column '{col}' for --pos-err")
+    for col in inp.table.column_names:
+        if col in skip:
+            continue
+        meta = inp.column_meta(col)
+        where = f"{inp.source}: column '{col}'"
+        declared = units.parse_unit_lenient(meta.unit)
+        is_pos_err = (col in d.position_errors or col in pos_err
+                      or (_is_position_error_ucd(meta.ucd) and declared is not None
+                          and declared.physical_type == "angle"))
+        if is_pos_err:
+            target = units.ARCSEC
+        elif units.is_energy_flux(declared):
+            target = units.ENERGY_FLUX
+        else:
+            continue
+        arr = inp.table.column(col).combine_chunks()
+        if meta.unit is None and is_pos_err:
+            meta.unit = units.ARCSEC
+            meta.source_unit = "arcsec (assumed)"
+        inp.table = _set(inp.table, col, units.convert_column(arr, meta.unit, target, where))
+        meta.source_unit = meta.source_unit or meta.unit
+        meta.unit = target
+
+
+def _is_position_error_ucd(ucd: str | None) -> bool:
+    """UCD of a positional error (``stat.error;pos.eq.ra``), not of a proper motion."""
+    words = [w.strip().lower() for w in (ucd or "").split(";")]
+    if "stat.error" not in words:
+        return False
+    return any(w in ("pos", "pos.eq", "pos.eq.ra", "pos.eq.dec", "pos.errorellipse")
+               for w in words)
+
+
+def _check_key_present(inp: InputTable, key: str) -> None:
+    col = inp.table.column(key)
+    if col.null_count:
+        i = col.is_null().to_pylist().index(True)
+        raise XcatError(f"{inp.source}: row {i + 1} has an empty key '{key}'")

@@ -1,0 +1,132 @@
+"""``xcat sample``, ``xcat export``, ``xcat regions``: results for papers and dashboards."""
+
+from __future__ import annotations
+
+import click
+
+from xcat.cli.app import cli, open_store, rows_options
+from xcat.output.formats import emit, write_rows
+
+
+def _params(param: tuple[str, ...]) -> dict:
+    from xcat.store.sql import parse_params
+
+    return parse_params(param)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the saved samples.")
+@click.option("-p", "--param", multiple=True, help="Sample parameter NAME=VALUE.")
+@rows_options
+@click.pass_context
+def sample(ctx: click.Context, name: str | None, list_: bool, param: tuple[str, ...],
+           fmt: str, out: str | None) -> None:
+    """Run a saved sample (queries/saved/*.sql, <store>/samples/, $XCAT_SAMPLE_DIRS).
+
+    Example: xcat sample snr_candidates --param host=M101
+    """
+    from astropy.table import Table
+
+    from xcat.output.samples import list_samples, run_sample
+
+    with open_store(ctx) as store:
+        if list_ or not name:
+            rows = [{"name": s.name, "title": s.title,
+                     "parameters": ", ".join(
+                         f"{p}={s.defaults[p]}" if p in s.defaults else p for p in s.params),
+                     "file": str(s.path)} for s in list_samples(store.path)]
+            emit(write_rows(Table(rows=rows) if rows else Table(), fmt, out))
+            return
+        emit(write_rows(run_sample(store, name, _params(param), output="astropy"), fmt, out))
+
+
+@cli.command()
+@click.argument("sample", required=False)
+@click.option("--sql", "query", default=None, help="Export this query instead of a sample.")
+@click.option("-p", "--param", multiple=True, help="Parameter NAME=VALUE.")
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["fits", "votable", "csv", "parquet", "latex"]))
+@click.option("-o", "--output", "out", required=True, help="Output file.")
+@click.option("--caption", default=None, help="LaTeX caption (default: the sample's title).")
+@click.pass_context
+def export(ctx: click.Context, sample: str | None, query: str | None, param: tuple[str, ...],
+           fmt: str, out: str, caption: str | None) -> None:
+    """Write a sample or query as FITS, VOTable, CSV, Parquet or an AASTeX table.
+
+    Example: xcat export snr_candidates -p host=M101 --format latex -o snr.tex
+    """
+    from xcat.output.select import select_rows
+    from xcat.output.tables import export_table
+
+    with open_store(ctx) as store:
+        table, default_caption = select_rows(store, sample, query, _params(param))
+        path = export_table(table, fmt, out, caption=caption or default_caption)
+    emit(f"wrote {len(table)} rows to {path}")
+
+
+@cli.command()
+@click.argument("sample", required=False)
+@click.option("--sql", "query", default=None, help="Sources from this query (needs ra, dec, "
+              "name and the radius or ellipse columns, e.g. SELECT * FROM xray_sources).")
+@click.option("-p", "--param", multiple=True, help="Parameter NAME=VALUE.")
+@click.option("--shape", type=click.Choice(["r68", "r95", "ellipse"]), default="r95",
+              show_default=True, help="1-sigma (68%) or 2-sigma (95%) circles, or ellipses.")
+@click.option("--counterparts", default=None,
+              help="SQL giving counterpart points (ra, dec, optional label).")
+@click.option("-o", "--output", "out", required=True, help="Region file to write.")
+@click.pass_context
+def regions(ctx: click.Context, sample: str | None, query: str | None, param: tuple[str, ...],
+            shape: str, counterparts: str | None, out: str) -> None:
+    """Write DS9 regions: sources as error circles/ellipses, counterparts as points.
+
+    Example: xcat regions --sql "SELECT * FROM xray_sources" --shape r95 -o m101.reg
+    """
+    from xcat.output.regions import write_regions
+    from xcat.output.select import select_rows
+
+    with open_store(ctx) as store:
+        table, _ = select_rows(store, sample, query, _params(param))
+        cps = store.sql(counterparts, output="pandas") if counterparts else None
+        n = write_regions(table, out, shape=shape, counterparts=cps)
+    emit(f"wrote {n} regions to {out}")
+
+
+
+
+@cli.command()
+@click.argument("figure", type=click.Choice(["hr-lx", "hr-hr", "xlf", "sky"]))
+@click.argument("sample", required=False)
+@click.option("--host", default=None, help="Draw the sources of this host.")
+@click.option("--sql", "query", default=None, help="Draw the rows of this query.")
+@click.option("-p", "--param", multiple=True, help="Sample parameter NAME=VALUE.")
+@click.option("-o", "--output", "out", required=True, help="Figure file (.png or .pdf).")
+@click.pass_context
+def plot(ctx: click.Context, figure: str, sample: str | None, host: str | None,
+         query: str | None, param: tuple[str, ...], out: str) -> None:
+    """Draw a standard figure: hr-lx, hr-hr, xlf or sky.
+
+    Example: xcat plot hr-lx --host M101 -o m101_hr_lx.pdf
+    """
+    from xcat.output.figures import make_figure
+
+    with open_store(ctx) as store:
+        path = make_figure(store, figure, out, host=host, sample=sample, sql=query,
+                           params=_params(param))
+    emit(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--host", required=True, help="Host galaxy (any alias).")
+@click.option("-o", "--output", "out", required=True, help="HTML file to write.")
+@click.pass_context
+def report(ctx: click.Context, host: str, out: str) -> None:
+    """Write one self-contained HTML page for a host: classes, figures, samples.
+
+    Example: xcat report --host M101 -o m101_report.html
+    """
+    from xcat.output.report import build_report
+
+    with open_store(ctx) as store:
+        path = build_report(store, host, out)
+    emit(f"wrote {path}")

@@ -1,0 +1,94 @@
+"""``xcat xmatch ...``: cross-match runs (issue 5).
+
+``xcat xmatch LEFT RIGHT`` matches and records a run; ``xcat xmatch-runs`` lists runs;
+``xcat xmatch-pairs RUN`` prints a run's pairs. The work is in :mod:`xcat.xmatch_store`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from xcat.cli.app import cli, open_store, rows_options
+from xcat.output.formats import emit, write_rows
+
+
+def _astropy(table):
+    from astropy.table import Table
+
+    return Table(table.to_pydict())
+
+
+@cli.command()
+@click.argument("left")
+@click.argument("right")
+@click.option("--radius", default=None, help="Fixed match radius with a unit (3arcsec).")
+@click.option("--sigma", type=float, default=None,
+              help="Match within K combined 1-sigma errors of each pair (e.g. 2).")
+@click.option("--radius-column", default=None,
+              help="Per-source radius column of LEFT in arcsec (e.g. pos_err_r95).")
+@click.option("--ellipse", is_flag=True,
+              help="With --sigma: test in the CSC error ellipse (orientation used).")
+@click.option("--nearest", is_flag=True, help="Keep only each left source's nearest pair.")
+@click.option("--best", is_flag=True, help="Keep only mutual nearest pairs.")
+@click.option("--left-err", default=None, help="1-sigma error column (arcsec) of LEFT.")
+@click.option("--right-err", default=None, help="1-sigma error column (arcsec) of RIGHT.")
+@click.option("--annulus", default=None,
+              help="Density annulus INNER,OUTER (default max(10\",2R),max(60\",10R)).")
+@click.option("--no-density", is_flag=True, help="Skip densities and chance probabilities.")
+@click.option("--lr", is_flag=True, help="Add likelihood ratios and association "
+              "probabilities (p_i, p_any).")
+@click.option("--completeness", type=float, default=0.9, show_default=True,
+              help="With --lr: fraction of LEFT sources expected to have a counterpart.")
+@click.option("--name", default=None, help="Run name (default LEFT_x_RIGHT); replaces a "
+              "run of that name.")
+@click.option("--no-record", is_flag=True, help="Print the pairs without storing a run.")
+@rows_options
+@click.pass_context
+def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma: float | None,
+           radius_column: str | None, ellipse: bool, nearest: bool, best: bool,
+           left_err: str | None, right_err: str | None, annulus: str | None,
+           no_density: bool, lr: bool, completeness: float, name: str | None,
+           no_record: bool, fmt: str, out: str | None) -> None:
+    """Cross-match LEFT against RIGHT and record the pairs as a run.
+
+    Example: xcat xmatch csc hst_f555w --sigma 2 --name csc_x_hst
+    """
+    from xcat.xmatch.match import XmatchOptions, arcsec, parse_annulus
+    from xcat.xmatch.match import xmatch as run_xmatch
+
+    opts = XmatchOptions(radius=arcsec(radius) if radius else None, sigma=sigma,
+                         radius_column=radius_column, ellipse=ellipse, nearest=nearest,
+                         best=best, left_err=left_err, right_err=right_err,
+                         annulus=parse_annulus(annulus), density=not no_density, lr=lr,
+                         completeness=completeness)
+    with open_store(ctx) as store:
+        res = run_xmatch(store, left, right, opts, name=name, record=not no_record)
+    click.echo(f"{res.name}: {res.pairs.num_rows} pairs, "
+               f"{len(set(res.pairs.column('left_key').to_pylist()))} {left} sources matched"
+               + (f" (run {res.run_id})" if res.run_id is not None else ""), err=True)
+    emit(write_rows(_astropy(res.pairs), fmt, out))
+
+
+@cli.command("xmatch-runs")
+@rows_options
+@click.pass_context
+def xmatch_runs(ctx: click.Context, fmt: str, out: str | None) -> None:
+    """List recorded cross-match runs, newest first.  Example: xcat xmatch-runs"""
+    from xcat.catalog.runs import list_runs
+
+    with open_store(ctx) as store:
+        t = list_runs(store)
+    emit(write_rows(_astropy(t), fmt, out))
+
+
+@cli.command("xmatch-pairs")
+@click.argument("run")
+@rows_options
+@click.pass_context
+def xmatch_pairs(ctx: click.Context, run: str, fmt: str, out: str | None) -> None:
+    """Print the pairs of the run called RUN.  Example: xcat xmatch-pairs csc_x_hst"""
+    from xcat.catalog.runs import run_pairs
+
+    with open_store(ctx) as store:
+        t = run_pairs(store, run)
+    emit(write_rows(_astropy(t), fmt, out))

@@ -1,0 +1,108 @@
+"""One self-contained HTML page for a host: counts by class, the standard figures
+(embedded as PNG), the saved samples' tables, and the store's catalogs.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import pandas as pd
+
+from xcat import resources
+from xcat.errors import XcatError
+from xcat.output import plots
+from xcat.output.samples import run_sample
+from xcat.version import __version__
+
+REPORT_SAMPLES = ("xrb_candidates", "snr_candidates")
+MAX_ROWS = 200
+
+
+def _table_html(df: pd.DataFrame, table_id: str) -> str:
+    if df.empty:
+        return f'<p id="{table_id}">(no rows)</p>'
+    shown = df.head(MAX_ROWS)
+    more = f"<p>… and {len(df) - MAX_ROWS} more rows.</p>" if len(df) > MAX_ROWS else ""
+    return shown.to_html(index=False, table_id=table_id, na_rep="", float_format="%.4g",
+                         border=0, escape=True) + more
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plots._pyplot().close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _figure(fig: Any, caption: str, fig_id: str) -> str:
+    return (f'<figure id="{fig_id}"><img alt="{html.escape(caption)}" '
+            f'src="data:image/png;base64,{_png(fig)}"><figcaption>{html.escape(caption)}'
+            "</figcaption></figure>")
+
+
+def build_report(store: Any, host: str, out: str | Path) -> Path:
+    """Write the report of ``host`` (any alias) to ``out``; return its path.
+
+    Examples
+    --------
+    >>> build_report(store, "M101", "m101_report.html")            # doctest: +SKIP
+    """
+    rows = store.sql(resources.read_sql("report/host.sql"), {"host": host})
+    if rows.empty:
+        raise XcatError(f"no host '{host}' (add it with 'xcat host add')")
+    h = rows.iloc[0]
+    name = h["host"]
+    members = store.sql(resources.read_sql("report/members.sql"), {"host_name": name})
+    box_rows = store.sql(resources.read_sql("report/snr_box.sql"))
+    box = {"hr" if r.column_name == "hr1" else r.column_name: r.threshold
+           for r in box_rows.itertuples()}
+    figs = [
+        _figure(plots.hr_lx(members.rename(columns={"hr1": "hr"}),
+                            box if {"hr", "log_lx"} <= set(box) else None),
+                "Hardness ratio hard_hs against log Lx; shaded: the SNR rule", "fig-hr-lx"),
+        _figure(plots.hr_hr(members), "hard/medium against hard/soft, coloured by "
+                "variability probability", "fig-hr-hr"),
+        _figure(plots.xlf(members), "Cumulative luminosity function (upper limits marked)",
+                "fig-xlf"),
+        _figure(plots.sky(members, host_shape(h)), "Sources around the host", "fig-sky"),
+    ]
+    samples = []
+    for s in REPORT_SAMPLES:
+        df = run_sample(store, s, {"host": name})
+        samples.append(f'<h2>{html.escape(s.replace("_", " ").capitalize())} '
+                       f'({len(df)})</h2>' + _table_html(df, f"sample-{s}"))
+    cats = store.catalogs()[["name", "kind", "rows", "source", "created"]]
+    dist = ("unknown" if pd.isna(h.get("distance_mpc")) else
+            f"{h['distance_mpc']:.3g} Mpc ({h.get('distance_method') or 'method unknown'}; "
+            f"{h.get('distance_ref') or 'no reference'})")
+    page = Template((Path(__file__).parent / "templates" / "report.html").read_text())
+    text = page.substitute(
+        host=html.escape(str(name)), distance=html.escape(dist), version=__version__,
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        store=html.escape(str(store.path)),
+        class_counts=_table_html(store.sql(resources.read_sql("report/class_counts.sql"),
+                                           {"host_name": name}), "class-table"),
+        figures="\n".join(figs), samples="\n".join(samples),
+        catalogs=_table_html(cats, "catalog-table"))
+    out = Path(out)
+    out.write_text(text)
+    return out
+
+
+def host_shape(h: pd.Series) -> dict[str, Any] | None:
+    """Centre and ellipse (or radius) of a host row, for the sky figure."""
+    a, b = h.get("ellipse_a_arcmin"), h.get("ellipse_b_arcmin")
+    if pd.notna(a) and pd.notna(b):
+        return {"ra": h["ra"], "dec": h["dec"], "a_arcmin": a, "b_arcmin": b,
+                "pa_deg": h.get("ellipse_pa_deg") or 0.0, "name": h["host"]}
+    r = h.get("radius_arcmin")
+    if pd.notna(r):
+        return {"ra": h["ra"], "dec": h["dec"], "a_arcmin": r, "b_arcmin": r, "pa_deg": 0.0,
+                "name": h["host"]}
+    return None

@@ -1,0 +1,206 @@
+"""ADQL for the remote ingests, built from the templates in ``queries/adql/*.adql``.
+
+Only numbers go into a template, formatted here after validation; no user text is
+ever pasted into ADQL (a user's own ``--adql`` is sent as it is, not built here).
+
+The CSC services support no ADQL geometry, so a CSC cone is an RA/Dec ``BETWEEN``
+box followed by the exact ``dbo.cone_distance(ra, dec, ra0, dec0) <= R_arcmin``. The
+box never loses a source inside the cone: its RA half-width is the exact
+``asin(sin r / cos dec)`` (wider than ``r / cos dec``) plus a small pad, it is split
+in two across RA = 0/360, and it has no RA limits when the cone reaches a pole.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from xcat import resources
+from xcat.errors import XcatError
+
+# Padding added to every box edge (deg): covers the rounding of the printed numbers.
+BOX_PAD_DEG = 1e-8
+DIGITS = 10
+UPLOAD_TABLE = "xcat_upload"
+UPLOAD_ROW = "xcat_row"
+HEASARC_TEMPLATES = {"rxs2": "rass2rxs_cone", "erass1": "erass1main_cone"}
+CSC_RELEASES = {"2.1": "csc21", "2.0": "csc20"}
+
+
+@dataclass(frozen=True)
+class Cone:
+    """A sky cone: centre (ICRS degrees) and radius (degrees), validated on construction.
+
+    Examples
+    --------
+    >>> Cone(210.8, 54.35, 0.2).radius_arcmin
+    12.0
+
+    """
+
+    ra: float
+    dec: float
+    radius_deg: float
+
+    def __post_init__(self) -> None:
+        values = (self.ra, self.dec, self.radius_deg)
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+            raise XcatError(f"cone centre and radius must be finite numbers, got {values}")
+        if not -90 <= self.dec <= 90:
+            raise XcatError(f"cone Dec {self.dec} is outside [-90, 90] deg")
+        if not 0 < self.radius_deg <= 90:
+            raise XcatError(f"cone radius {self.radius_deg} deg must be > 0 and <= 90 deg "
+                            "(send a larger search as your own --adql)")
+        object.__setattr__(self, "ra", self.ra % 360.0)
+
+    @property
+    def radius_arcmin(self) -> float:
+        """The radius in arcmin (the unit of ``dbo.cone_distance``)."""
+        return self.radius_deg * 60.0
+
+
+def parse_position(text: str) -> tuple[float, float]:
+    """``"210.80 54.35"`` (degrees) or ``"14:03:12.6 +54:20:56"`` (hours, degrees) → degrees.
+
+    Examples
+    --------
+    >>> parse_position("210.80 54.35")
+    (210.8, 54.35)
+    >>> parse_position("14h03m12s +54d21m00s")
+    (210.8, 54.35)
+
+    """
+    parts = [p for p in re.split(r"[\s,]+", (text or "").strip()) if p]
+    try:
+        if len(parts) == 2:
+            return float(parts[0]), float(parts[1])
+    except ValueError:
+        pass
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    try:
+        c = SkyCoord(text, unit=(u.hourangle, u.deg), frame="icrs")
+    except Exception as exc:
+        raise XcatError(f"--cone '{text}' is not 'RA DEC' in degrees or sexagesimal "
+                        "(e.g. \"210.80 54.35\" or \"14:03:12.6 +54:21:00\")") from exc
+    return round(float(c.ra.deg), 12), round(float(c.dec.deg), 12)
+
+
+def num(value: float) -> str:
+    """A number as ADQL text: fixed point, at most 10 decimals, no exponent.
+
+    Examples
+    --------
+    >>> num(210.8), num(-0.0), num(1e-12), num(12.0)
+    ('210.8', '0.0', '0.0', '12.0')
+
+    """
+    if not math.isfinite(value):
+        raise XcatError(f"cannot put {value} into ADQL")
+    text = f"{value + 0.0:.{DIGITS}f}".rstrip("0")
+    text = text + "0" if text.endswith(".") else text
+    return "0.0" if text in ("-0.0", "") else text
+
+
+def read_template(name: str) -> str:
+    """``queries/adql/<name>.adql`` without its ``--`` comment lines."""
+    path = resources.queries_dir() / "adql" / f"{name}.adql"
+    lines = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("--")]
+    return "\n".join(lines).strip()
+
+
+def csc_box(cone: Cone, alias: str = "m") -> str:
+    """The RA/Dec ``BETWEEN`` prefilter of a CSC cone (exact geometry follows it).
+
+    Examples
+    --------
+    >>> csc_box(Cone(0.05, 10.0, 0.1))                          # doctest: +NORMALIZE_WHITESPACE
+    '(m.dec BETWEEN 9.89999999 AND 10.10000001) AND (m.ra BETWEEN 0.0 AND 0.1515426728
+    OR m.ra BETWEEN 359.9484573272 AND 360.0)'
+
+    """
+    r = cone.radius_deg
+    dec_lo, dec_hi = cone.dec - r - BOX_PAD_DEG, cone.dec + r + BOX_PAD_DEG
+    dec_part = f"({alias}.dec BETWEEN {num(max(dec_lo, -90.0))} AND {num(min(dec_hi, 90.0))})"
+    if dec_lo <= -90.0 or dec_hi >= 90.0:
+        return dec_part  # the cone reaches a pole: every RA is possible
+    half = math.degrees(math.asin(min(1.0, math.sin(math.radians(r))
+                                      / math.cos(math.radians(cone.dec))))) + BOX_PAD_DEG
+    if half >= 180.0:
+        return dec_part
+    lo, hi = cone.ra - half, cone.ra + half
+    if lo < 0.0:
+        ra_part = (f"({alias}.ra BETWEEN 0.0 AND {num(hi)} OR "
+                   f"{alias}.ra BETWEEN {num(lo + 360.0)} AND 360.0)")
+    elif hi > 360.0:
+        ra_part = (f"({alias}.ra BETWEEN {num(lo)} AND 360.0 OR "
+                   f"{alias}.ra BETWEEN 0.0 AND {num(hi - 360.0)})")
+    else:
+        ra_part = f"({alias}.ra BETWEEN {num(lo)} AND {num(hi)})"
+    return f"{dec_part} AND {ra_part}"
+
+
+def csc_cone(cone: Cone, *, schema: str, detections: bool = False) -> str:
+    """ADQL for CSC master sources in ``cone`` (with one row per observation if ``detections``).
+
+    ``schema`` is the service's table prefix from the services config
+    (``csc21`` for CSC 2.1, ``csc2`` for CSC 2.0).
+
+    Examples
+    --------
+    >>> print(csc_cone(Cone(210.8, 54.35, 0.2), schema="csc21"))   # doctest: +ELLIPSIS
+    SELECT m.name, m.ra, m.dec, ...
+    FROM csc21.master_source m
+    WHERE (m.dec BETWEEN 54.14999999 AND 54.55000001) AND (m.ra BETWEEN ...)
+      AND dbo.cone_distance(m.ra, m.dec, 210.8, 54.35) <= 12.0
+    ORDER BY m.name
+
+    """
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", schema):
+        raise XcatError(f"services config: CSC schema '{schema}' is not an identifier")
+    template = read_template("csc_cone_detections" if detections else "csc_cone")
+    return template.format(
+        columns=_column_list("csc_master_columns"),
+        detection_columns=_column_list("csc_detection_columns"),
+        schema=schema, box=csc_box(cone), ra=num(cone.ra), dec=num(cone.dec),
+        radius_arcmin=num(cone.radius_arcmin))
+
+
+def heasarc_cone(kind: str, cone: Cone) -> str:
+    """ADQL for HEASARC ``rass2rxs`` (kind ``rxs2``) or ``erass1main`` (``erass1``) in a cone.
+
+    Examples
+    --------
+    >>> print(heasarc_cone("rxs2", Cone(0.0, -89.9, 0.5)))
+    SELECT * FROM rass2rxs
+    WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 0.0, -89.9, 0.5))
+
+    """
+    if kind not in HEASARC_TEMPLATES:
+        raise XcatError(f"no HEASARC cone query for '{kind}' "
+                        f"(known: {', '.join(HEASARC_TEMPLATES)})")
+    return read_template(HEASARC_TEMPLATES[kind]).format(
+        ra=num(cone.ra), dec=num(cone.dec), radius_deg=num(cone.radius_deg))
+
+
+def rxs2_upload_join(radius_deg: float) -> str:
+    """ADQL matching every uploaded position (``tap_upload.xcat_upload``) to 2RXS.
+
+    Examples
+    --------
+    >>> print(rxs2_upload_join(8 / 3600))
+    SELECT u.xcat_row, c.*
+    FROM rass2rxs AS c, tap_upload.xcat_upload AS u
+    WHERE 1 = CONTAINS(POINT('ICRS', c.ra, c.dec), CIRCLE('ICRS', u.ra, u.dec, 0.0022222322))
+
+    """
+    Cone(0.0, 0.0, radius_deg)  # validates the radius
+    # padded so that rounding never drops a pair; the caller keeps pairs within radius_deg
+    return read_template("rass2rxs_upload").format(radius_deg=num(radius_deg + BOX_PAD_DEG))
+
+
+def _column_list(name: str) -> str:
+    """A column-list template as lines aligned under ``SELECT``."""
+    return "\n       ".join(ln.strip() for ln in read_template(name).splitlines() if ln.strip())

@@ -1,0 +1,269 @@
+"""Classification state: an append-only log of decisions (``classification_events``)
+and the classification in force (view ``classification_current``).
+
+Human decisions (``visual``, ``import``) win over machine ones (``rule``, ``catalog``);
+within each group the latest wins, so a rule proposal never overwrites a human. Events
+are only ever appended: a new decision records the event it supersedes.
+
+Examples
+--------
+>>> from xcat.science.classification import classify, history, import_classifications
+>>> classify(store, "2CXO J140312.5+541853", cls="AGN", best_counterpart="3",
+...          note="bright point source behind the disc")              # doctest: +SKIP
+>>> import_classifications(store, "notes.csv")                      # doctest: +SKIP
+>>> history(store, "2CXO J140312.5+541853")                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xcat import resources
+from xcat.errors import XcatError
+from xcat.science.distances import transaction
+
+HUMAN = ("visual", "import")
+METHODS = ("visual", "rule", "catalog", "import")
+#: Donor-mass classes (LMXB <~ 3 Msun, HMXB >~ 8 Msun, IMXB between) and accepted spellings.
+DONOR = {"lmxb": "LMXB", "low": "LMXB", "l": "LMXB", "imxb": "IMXB", "intermediate": "IMXB",
+         "i": "IMXB", "hmxb": "HMXB", "high": "HMXB", "h": "HMXB"}
+NOTES_COLUMNS = ("CSC ID", "ID", "Class", "Best Star", "Mass", "Notes")
+MUWCLASS_AUTHOR = "MUWCLASS (Yang et al. 2022, arXiv:2206.13656)"
+EVENT_COLUMNS = ("event_id", "catalog", "source_key", "class", "best_counterpart",
+                 "donor_class", "probability", "method", "rule", "author", "created_at",
+                 "note", "supersedes", "origin")
+
+
+def default_author() -> str:
+    """``$XCAT_AUTHOR``, else the login name."""
+    return os.environ.get("XCAT_AUTHOR") or getpass.getuser()
+
+
+def vocabulary(store: Any) -> pd.DataFrame:
+    """The controlled classes (XRBID after Long+14, plus the MUWCLASS labels)."""
+    return store.con.execute(resources.read_sql("science/class_vocabulary.sql")).df()
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+
+
+def record_events(store: Any, events: pd.DataFrame, *, where: str = "") -> list[int]:
+    """Validate and append events (columns as ``classification_events`` without ids).
+
+    Every row is checked first (catalog and source exist, class in the vocabulary,
+    donor class, method); nothing is written unless all pass. Returns the new ids.
+    """
+    con = store.con
+    classes = {c.lower(): c for c in vocabulary(store)["class"]}
+    keys: dict[str, dict[str, str]] = {}
+    rows = []
+    for i, ev in enumerate(events.to_dict("records")):
+        at = f"{where}row {i + 1}: " if where else ""
+        cat = ev["catalog"]
+        if cat not in keys:
+            src = con.execute(resources.read_sql("science/source_keys_of.sql"),
+                              {"catalog": cat}).fetchall()
+            if not src:
+                raise XcatError(f"{at}no X-ray catalog '{cat}' in the store")
+            keys[cat] = {k.strip(): k for k, _ in src} | {n.strip(): k for k, n in src if n}
+        key = keys[cat].get(str(ev["source_key"]).strip())
+        if key is None:
+            raise XcatError(f"{at}source '{ev['source_key']}' is not in catalog {cat}")
+        cls = classes.get(str(ev["class"]).strip().lower())
+        if cls is None:
+            raise XcatError(f"{at}class '{ev['class']}' is not in the vocabulary "
+                            f"({', '.join(sorted(classes.values()))})")
+        donor = None
+        if not _blank(ev.get("donor_class")):
+            donor = DONOR.get(str(ev["donor_class"]).strip().lower())
+            if donor is None:
+                raise XcatError(f"{at}donor mass class '{ev['donor_class']}' is not "
+                                f"LMXB, IMXB or HMXB (low / intermediate / high)")
+        if ev["method"] not in METHODS:
+            raise XcatError(f"{at}method '{ev['method']}' is not one of {', '.join(METHODS)}")
+        rows.append({**ev, "source_key": key, "class": cls, "donor_class": donor,
+                     **{c: (None if _blank(ev.get(c)) else str(ev[c]).strip())
+                        for c in ("best_counterpart", "note", "rule", "origin")}})
+    if not rows:
+        return []
+    current: dict[tuple[str, str], tuple[int, bool]] = {}
+    for cat in keys:
+        for k, eid, human in con.execute(resources.read_sql("science/current_class_of.sql"),
+                                         {"catalog": cat}).fetchall():
+            current[(cat, k)] = (eid, human)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with transaction(con):
+        ids = [r[0] for r in con.execute(resources.read_sql("science/reserve_event_ids.sql"),
+                                         {"n": len(rows)}).fetchall()]
+        for eid, row in zip(ids, rows, strict=True):
+            human = row["method"] in HUMAN
+            prev = current.get((row["catalog"], row["source_key"]))
+            row["event_id"], row["created_at"], row["supersedes"] = eid, now, None
+            if prev is None or human or not prev[1]:
+                row["supersedes"] = prev[0] if prev else None
+                current[(row["catalog"], row["source_key"])] = (eid, human)
+        df = pd.DataFrame(rows).reindex(columns=list(EVENT_COLUMNS))
+        df["probability"] = pd.to_numeric(df["probability"], errors="coerce").astype(float)
+        df["supersedes"] = df["supersedes"].astype("Int64")
+        df["created_at"] = pd.to_datetime(df["created_at"])
+        for c in ("best_counterpart", "donor_class", "rule", "note", "origin"):
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+        con.register("_xcat_new_events", df)
+        try:
+            con.execute(resources.read_sql("science/insert_classification_events.sql"))
+        finally:
+            con.unregister("_xcat_new_events")
+    return ids
+
+
+def classify(store: Any, source: str, *, cls: str, catalog: str = "csc",
+             best_counterpart: str | int | None = None, donor_class: str | None = None,
+             note: str | None = None, author: str | None = None,
+             method: str = "visual") -> int:
+    """Record one classification decision; return its event id.
+
+    Parameters
+    ----------
+    store : Store
+        An open store.
+    source : str
+        Source key (or name) in ``catalog``.
+    cls : str
+        A class of the vocabulary (AGN, XRB, (SNR), Star, Cluster, ...); case-insensitive.
+    best_counterpart : str or int, optional
+        Id of the best counterpart (XRBID "Best Star").
+    donor_class : str, optional
+        LMXB, IMXB or HMXB (or low / intermediate / high).
+    catalog : str
+        Catalog of the source (default ``csc``).
+    note : str, optional
+        Free text.
+    author : str, optional
+        Who decides (default ``$XCAT_AUTHOR`` or the login name).
+    method : {"visual", "import", "catalog", "rule"}
+        How the decision was made.
+
+    Examples
+    --------
+    >>> classify(store, "2CXO J140312.5+541853", cls="AGN", best_counterpart=3)
+    ... # doctest: +SKIP
+    """
+    ev = {"catalog": catalog, "source_key": source, "class": cls,
+          "best_counterpart": None if best_counterpart is None else str(best_counterpart),
+          "donor_class": donor_class, "probability": None, "method": method, "rule": None,
+          "author": author or default_author(), "note": note, "origin": None}
+    return record_events(store, pd.DataFrame([ev]))[0]
+
+
+def import_classifications(store: Any, file: str | Path, *, catalog: str = "csc",
+                           author: str | None = None) -> dict[str, int]:
+    """Import an XRBID notes file (method ``import``) or a MUWCLASS class table
+    (method ``catalog``), detected from the columns.
+
+    XRBID notes: columns ``CSC ID, ID, Class, Best Star, Mass, Notes`` (rows with an
+    empty Class are skipped). MUWCLASS: ``name, Class, Class_prob`` (the probability
+    is kept). Rows without a class are skipped (counted in ``skipped``), and so are rows
+    repeating the source's latest event of the same group (human or machine), so
+    re-importing a file adds nothing. All rows are checked before anything is written.
+
+    Examples
+    --------
+    >>> import_classifications(store, "NGC3532_class.csv", catalog="csc_ngc3532")
+    ... # doctest: +SKIP
+    {'imported': 373, 'skipped': 0}
+    """
+    path = Path(file)
+    if not path.exists():
+        raise XcatError(f"{path}: no such file")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise XcatError(f"{path}: cannot read CSV ({str(exc).splitlines()[0]})") from exc
+    df.columns = [c.strip() for c in df.columns]
+    if {"name", "Class", "Class_prob"} <= set(df.columns):
+        df = df[df["Class"].str.strip() != ""]  # unclassified rows
+        events = pd.DataFrame({
+            "catalog": catalog, "source_key": df["name"], "class": df["Class"],
+            "best_counterpart": None, "donor_class": None, "probability": df["Class_prob"],
+            "method": "catalog", "rule": None, "author": author or MUWCLASS_AUTHOR,
+            "note": "MUWCLASS Class_prob=" + df["Class_prob"], "origin": path.name})
+    elif {"CSC ID", "Class"} <= set(df.columns):
+        df = df[df["Class"].str.strip() != ""]
+        if "Method" in df.columns:  # our own export: only human decisions are re-imported
+            df = df[df["Method"].str.strip().isin(["", *HUMAN])]
+        get = lambda c: df[c] if c in df.columns else None  # noqa: E731
+        events = pd.DataFrame({
+            "catalog": catalog, "source_key": df["CSC ID"], "class": df["Class"],
+            "best_counterpart": get("Best Star"), "donor_class": get("Mass"),
+            "probability": None, "method": "import", "rule": None,
+            "author": author or default_author(), "note": get("Notes"), "origin": path.name})
+    else:
+        raise XcatError(f"{path}: neither an XRBID notes file (columns "
+                        f"{', '.join(NOTES_COLUMNS)}) nor a MUWCLASS table (name, Class, "
+                        f"Class_prob)")
+    bad = pd.to_numeric(events["probability"], errors="coerce").isna() & \
+        events["probability"].notna() & (events["probability"].astype(str).str.strip() != "")
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise XcatError(f"{path}: column Class_prob, row {i + 1}: "
+                        f"'{events['probability'].iloc[i]}' is not a number")
+    n_all = len(pd.read_csv(path, dtype=str, keep_default_na=False))
+    events = _drop_repeats(store, events.reset_index(drop=True), catalog)
+    ids = record_events(store, events, where=f"{path.name}: ")
+    return {"imported": len(ids), "skipped": n_all - len(ids)}
+
+
+def _drop_repeats(store: Any, events: pd.DataFrame, catalog: str) -> pd.DataFrame:
+    """Drop events identical (class, counterpart, donor, note) to the latest event of
+    the same group (human or machine) for that source.
+    """
+    cur = store.sql(resources.read_sql("science/latest_events_by_group.sql"), {"catalog": catalog})
+    if cur.empty:
+        return events
+    key = {(r["source_key"], str(r["class"]).lower(), r["best_counterpart"], r["donor_class"],
+            r["note"], r["human"]) for r in cur.to_dict("records")}
+
+    def same(ev: dict) -> bool:
+        donor = "" if _blank(ev["donor_class"]) else DONOR.get(
+            str(ev["donor_class"]).strip().lower(), str(ev["donor_class"]))
+        return (str(ev["source_key"]).strip(), str(ev["class"]).strip().lower(),
+                "" if _blank(ev["best_counterpart"]) else str(ev["best_counterpart"]).strip(),
+                donor, "" if _blank(ev["note"]) else str(ev["note"]).strip(),
+                ev["method"] in HUMAN) in key
+
+    return events[[not same(ev) for ev in events.to_dict("records")]]
+
+
+def export_classifications(store: Any, catalog: str = "csc") -> pd.DataFrame:
+    """The classifications in force in the XRBID notes layout (plus method, author, time).
+
+    Examples
+    --------
+    >>> export_classifications(store).to_csv("notes.csv", index=False)   # doctest: +SKIP
+    """
+    return store.sql(resources.read_sql("science/classification_export.sql"), {"catalog": catalog})
+
+
+def history(store: Any, source: str, catalog: str = "csc") -> pd.DataFrame:
+    """Every event of one source, oldest first, with the one in force marked.
+
+    Examples
+    --------
+    >>> history(store, "2CXO J140312.5+541853")                          # doctest: +SKIP
+    """
+    out = store.sql(resources.read_sql("science/classification_history.sql"),
+                    {"catalog": catalog, "source_key": source.strip()})
+    if out.empty:
+        src = store.con.execute(resources.read_sql("science/source_keys_of.sql"),
+                                {"catalog": catalog}).fetchall()
+        if source.strip() not in {k.strip() for k, _ in src}:
+            raise XcatError(f"source '{source}' is not in catalog {catalog}")
+    return out

@@ -1,0 +1,82 @@
+"""Flag rules (table ``flag_rules`` + ``flag_rule_conditions``) evaluated by the
+``source_flags`` view, and turning flags into rule-made classification proposals.
+
+The default rule ``snr_hr_lx`` is the supernova-remnant candidate cut of Hunt et al.
+(2021): CSC ``hard_hs`` (``hr1``) <= -0.75 and log Lx (0.5-7 keV) <= 37.5, both
+inclusive. Columns, thresholds, band and kind are rows, so rules change in SQL::
+
+    UPDATE flag_rule_conditions SET threshold = 37.0
+    WHERE rule = 'snr_hr_lx' AND column_name = 'log_lx';
+
+Examples
+--------
+>>> from xcat.science.flags import apply_rules, flag_rules
+>>> flag_rules(store)                                                 # doctest: +SKIP
+>>> apply_rules(store)                # (SNR) proposals for flagged sources  # doctest: +SKIP
+{'snr_hr_lx': 102}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from xcat import resources
+from xcat.errors import XcatError
+from xcat.science.classification import record_events
+
+RULE_AUTHOR = "xcat flags apply"
+
+
+def flag_rules(store: Any) -> pd.DataFrame:
+    """Every flag rule with its conditions as text, kind, band, class proposed, reference."""
+    return store.sql(resources.read_sql("science/list_flag_rules.sql"))
+
+
+def flag_summary(store: Any) -> pd.DataFrame:
+    """Number of sources each rule flags true, false and unknown, per catalog."""
+    return store.sql(resources.read_sql("science/flag_summary.sql"))
+
+
+def apply_rules(store: Any, rule: str | None = None) -> dict[str, int]:
+    """Record a rule-method classification event for every source a rule flags.
+
+    Only rules with a ``proposes`` class make proposals. A source already carrying
+    the same proposal from the same rule gets none (re-running adds nothing). The
+    events never displace a human decision (see ``classification_current``).
+
+    Parameters
+    ----------
+    store : Store
+        An open store.
+    rule : str, optional
+        Apply only this rule (default: every enabled rule).
+
+    Returns
+    -------
+    dict
+        Number of new proposals per rule.
+
+    Examples
+    --------
+    >>> apply_rules(store, "snr_hr_lx")                                # doctest: +SKIP
+    {'snr_hr_lx': 102}
+    """
+    rules = flag_rules(store)
+    if rule is not None and rule not in set(rules["rule"]):
+        raise XcatError(f"no flag rule '{rule}' (rules: {', '.join(rules['rule'])})")
+    todo = store.sql(resources.read_sql("science/rule_proposals.sql"), {"rule": rule})
+    counts = dict.fromkeys(rules["rule"] if rule is None else [rule], 0)
+    if todo.empty:
+        return counts
+    events = pd.DataFrame({
+        "catalog": todo["catalog"], "source_key": todo["source_key"],
+        "class": todo["proposes"], "best_counterpart": None, "donor_class": None,
+        "probability": None, "method": "rule", "rule": todo["rule"], "author": RULE_AUTHOR,
+        "note": todo["criteria"] + ": " + todo["evidence"] + " (" + todo["reference"] + ")",
+        "origin": None})
+    record_events(store, events)
+    for r, n in todo["rule"].value_counts().items():
+        counts[r] = int(n)
+    return counts

@@ -1,0 +1,66 @@
+"""Luminosities and count-rate-to-flux conversion.
+
+The ``luminosities`` view computes L = 4 pi d^2 F (d in cm, 1 pc = 3.0857e18 cm) from
+each source's flux and its host's adopted distance. Catalogs that give count rates
+(2RXS) get a 0.1-2.4 keV flux from a named energy-conversion factor (ECF), chosen per
+catalog kind in ``ecf_choice``; ``flux_origin`` carries the factor's name.
+
+Factors shipped (``energy_conversion_factors``, ECF = (hr1_slope HR1 + constant) scale):
+
+- ``sfg95_coronal``: (5.30 HR1 + 8.31) 1e-12 erg cm-2 ct-1 (Schmitt, Fleming & Giampapa
+  1995), for coronal sources;
+- ``mpe_powerlaw_gamma1`` / ``mpe_powerlaw_gamma2``: 10.4e-12 / 5.6e-12 (unabsorbed power
+  law, photon index 1 / 2; the default for 2RXS is index 2).
+
+Examples
+--------
+>>> round(log10_luminosity(1e-14, 6.4), 2)
+37.69
+>>> set_ecf(store, "rxs2", "sfg95_coronal")                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from xcat import resources
+from xcat.errors import XcatError
+
+CM_PER_MPC = 3.0857e24
+
+
+def log10_luminosity(flux_cgs: float, distance_mpc: float) -> float:
+    """log10 of L = 4 pi d^2 F in erg/s, for F in erg/s/cm2 and d in Mpc.
+
+    The same formula as the ``luminosities`` view, for quick checks.
+
+    Examples
+    --------
+    >>> round(log10_luminosity(1e-14, 6.4), 3)
+    37.69
+    """
+    return math.log10(4.0 * math.pi * (distance_mpc * CM_PER_MPC) ** 2 * flux_cgs)
+
+
+def ecfs(store: Any) -> pd.DataFrame:
+    """The energy-conversion factors and the catalog kinds that use each."""
+    return store.sql(resources.read_sql("science/list_ecfs.sql"))
+
+
+def set_ecf(store: Any, kind: str, name: str) -> None:
+    """Convert count rates of catalogs of ``kind`` with the factor ``name``.
+
+    New factors are rows of ``energy_conversion_factors`` (insert them in SQL).
+
+    Examples
+    --------
+    >>> set_ecf(store, "rxs2", "sfg95_coronal")                      # doctest: +SKIP
+    """
+    names = set(ecfs(store)["name"])
+    if name not in names:
+        raise XcatError(f"no energy-conversion factor '{name}' ({', '.join(sorted(names))})")
+    store.con.execute(resources.read_sql("science/set_ecf_choice.sql"),
+                      {"kind": kind, "ecf_name": name})

@@ -1,0 +1,142 @@
+"""The store's floor: the DuckDB file (registry, mutable tables, views) beside the HATS
+catalogs, with SQL in and pandas / Arrow / astropy out.
+
+Everything above (ingest jobs, cross-match, science, outputs) takes a
+:class:`Database`; the user's handle, :class:`xcat.api.Store`, extends it.
+
+Examples
+--------
+>>> from xcat.store.db import Database
+>>> with Database.open("xcat-store", create=True) as db:       # doctest: +SKIP
+...     db.sql("SELECT count(*) FROM catalogs")
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from xcat.errors import XcatError
+from xcat.store import layout, migrations, registry, views
+from xcat.store.results import to_astropy
+from xcat.store.sql import run_arrow
+
+Output = Literal["pandas", "arrow", "astropy"]
+
+
+class Database:
+    """An xcat store on disk: its folder and its DuckDB connection."""
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection):
+        self.path = path
+        self.con = con
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = False):
+        """Open the store at ``path`` (default ``$XCAT_STORE`` or ``./xcat-store``).
+
+        With ``create=True`` a missing store is initialised. Pending schema
+        migrations are applied and catalog views registered on open.
+
+        Examples
+        --------
+        >>> store = Store.open("demo-store", create=True)     # doctest: +SKIP
+
+        """
+        root = Path(path or os.environ.get("XCAT_STORE") or layout.DEFAULT_STORE).absolute()
+        if root.exists() and not root.is_dir():
+            raise XcatError(f"{root}: store path is a file, not a directory")
+        db = root / layout.DB_FILE
+        if not db.exists():
+            if not create:
+                raise XcatError(f"{root}: no xcat store here (run 'xcat init' first)")
+            if root.exists() and any(p.name != layout.CATALOGS_DIR for p in root.iterdir()):
+                raise XcatError(f"{root}: directory is not empty and holds no xcat store")
+            (root / layout.CATALOGS_DIR).mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(db))
+        except duckdb.IOException as exc:
+            raise XcatError(f"{db}: cannot open the store ({str(exc).splitlines()[0]})") from exc
+        store = cls(root, con)
+        migrations.migrate(con)
+        store.register_views()
+        return store
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ registry
+    def catalogs(self) -> pd.DataFrame:
+        """The registry: name, kind, rows, source, sha256, created, versions."""
+        return registry.list_catalogs(self.con)
+
+    def catalog(self, name: str) -> dict[str, Any]:
+        """Registry row of one catalog; ``XcatError`` if there is none."""
+        row = registry.get_catalog(self.con, name)
+        if row is None:
+            known = ", ".join(self.catalogs()["name"]) or "none yet"
+            raise XcatError(f"no catalog '{name}' in {self.path} (catalogs: {known})")
+        return row
+
+    def catalog_glob(self, name: str) -> str:
+        """Glob over a catalog's Parquet partition files."""
+        return layout.catalog_glob(self.path, name)
+
+    def register_views(self) -> None:
+        """(Re)create the catalog views where missing or pointing elsewhere, and the
+        derived views when the store has none yet (see :func:`xcat.store.views.refresh`).
+        """
+        views.ensure(self.con, self.path)
+
+    # ------------------------------------------------------------------ queries
+    def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None, *,
+            output: Output = "pandas") -> pd.DataFrame | pa.Table | Any:
+        """Run SQL with bound parameters; return pandas, Arrow or an astropy Table.
+
+        Parameters
+        ----------
+        query : str
+            Any DuckDB SQL; catalogs are views named after them.
+        params : dict or list, optional
+            Values bound to ``$name`` (dict) or ``?`` (list) placeholders.
+        output : {"pandas", "arrow", "astropy"}
+            Result type. ``astropy`` attaches the unit, UCD and description of
+            each column whose name is a stored column with one unambiguous unit.
+
+        Examples
+        --------
+        >>> store.sql("SELECT count(*) AS n FROM csc WHERE dec > $d", {"d": 54.3})  # doctest: +SKIP
+
+        """
+        try:
+            table = run_arrow(self.con, query, params)
+        except duckdb.Error as exc:
+            raise XcatError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+        return self.convert(table, output)
+
+    def convert(self, table: pa.Table, output: Output) -> pd.DataFrame | pa.Table | Any:
+        """Turn an Arrow result into the requested output type."""
+        if output == "arrow":
+            return table
+        if output == "pandas":
+            return table.to_pandas()
+        if output == "astropy":
+            return to_astropy(table, self.column_metadata())
+        raise XcatError(f"unknown output '{output}' (pandas, arrow or astropy)")
+
+    def column_metadata(self) -> pd.DataFrame:
+        """Unit/UCD/description of every stored column, one row per (catalog, column)."""
+        return registry.column_metadata(self.con)

@@ -1,0 +1,134 @@
+"""Every derived view of a store, rebuilt by ONE function, :func:`refresh`, in dependency
+order: the catalog views over the HATS files, the per-catalog X-ray views and
+``xray_sources`` (:mod:`xcat.store.xray_views`), then the named views in
+``queries/views/<name>.sql``, ordered by their ``-- depends:`` headers, with column
+documentation from the sibling ``<name>.toml`` loaded into ``view_columns``.
+
+DuckDB binds a view when it is created, so a view is rebuilt after everything it
+reads. :func:`ensure` (called on open) rebuilds only when something is missing or a
+catalog view points at another store's files.
+
+Examples
+--------
+>>> [v.name for v in named_views()][:3]
+['best_counterparts', 'classification_current', 'hosts_adopted']
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from xcat import resources
+from xcat.errors import XcatError
+from xcat.store import layout, registry, sqlbuild, xray_views
+from xcat.store.sql import transaction
+
+DEPENDS = re.compile(r"^--\s*depends:\s*(.*)$", re.M)
+#: Views built in Python (not named query files) that named views may depend on.
+BUILT = {"xray_sources"}
+
+
+@dataclass(frozen=True)
+class NamedView:
+    """One ``queries/views/<name>.sql`` file: its SQL, what it reads, its column docs."""
+
+    name: str
+    sql: str
+    depends: tuple[str, ...]
+    columns: dict[str, list[str]]
+
+
+@cache
+def named_views() -> list[NamedView]:
+    """The named views in dependency order (a view after every view it depends on)."""
+    found = {}
+    folder = resources.queries_dir() / "views"
+    for path in sorted(folder.glob("*.sql")):
+        text = path.read_text()
+        m = DEPENDS.search(text)
+        if m is None:  # a query body used by xray_views (csc_position_errors)
+            continue
+        deps = tuple(d.strip() for d in m[1].split(",") if d.strip() and "(" not in d)
+        doc = path.with_suffix(".toml")
+        cols = tomllib.loads(doc.read_text()) if doc.exists() else {}
+        found[path.stem] = NamedView(path.stem, text, deps, cols)
+    ordered: list[NamedView] = []
+    done: set[str] = set(BUILT)
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if name in done:
+            return
+        if name in chain or name not in found:
+            raise XcatError(f"queries/views/{chain[-1]}.sql: depends on '{name}', "
+                            + ("a cycle" if name in chain else "which is no view"))
+        for dep in found[name].depends:
+            visit(dep, (*chain, name))
+        done.add(name)
+        ordered.append(found[name])
+
+    for name in found:
+        visit(name, ())
+    return ordered
+
+
+def view_names() -> set[str]:
+    """Names of every store-owned view (named views and ``xray_sources``)."""
+    return {v.name for v in named_views()} | BUILT
+
+
+def refresh(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+    """Rebuild every derived view of the store at ``root``; return the names, in order.
+
+    Call it inside the transaction that changed what the views read.
+    """
+    made = _catalog_views(con, root, only_stale=False)
+    made += xray_views.build(con)
+    registry.document_view(con, "xray_sources", _xray_docs())
+    for v in named_views():
+        con.execute(v.sql)
+        if v.columns:
+            registry.document_view(con, v.name, v.columns)
+        made.append(v.name)
+    return made
+
+
+def ensure(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """On open: point catalog views at this store's files; build derived views if absent."""
+    existing = registry.existing_views(con)
+    if not view_names() <= set(existing):
+        with transaction(con):
+            refresh(con, root)
+        return
+    _catalog_views(con, root, only_stale=True, existing=existing)
+
+
+def drop_catalog_views(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the views of a catalog that is gone (its own, staging and positional errors)."""
+    for view in (xray_views.staging_view(name), xray_views.position_errors_view(name), name):
+        con.execute(sqlbuild.drop_view(view))
+
+
+def _catalog_views(con: duckdb.DuckDBPyConnection, root: Path, *, only_stale: bool,
+                   existing: dict[str, str] | None = None) -> list[str]:
+    """The view over each catalog's Parquet files (absolute paths, so any SQL tool works)."""
+    existing = existing if existing is not None else registry.existing_views(con)
+    made = []
+    for row in registry.catalog_rows(con):
+        name = row["name"]
+        glob = layout.catalog_glob(root, name)
+        if only_stale and glob in (existing.get(name) or ""):
+            continue
+        con.execute(sqlbuild.parquet_view(name, glob))
+        made.append(name)
+    return made
+
+
+@cache
+def _xray_docs() -> dict[str, list[str]]:
+    return tomllib.loads((resources.queries_dir() / "views" / "xray_sources.toml").read_text())

@@ -1,0 +1,311 @@
+"""Cross-match two catalogs of a store: read positions and errors, find every pair with
+:mod:`xcat.xmatch`, score it with :mod:`xcat.xmatch_scoring`, record it as a run.
+
+Modes: a fixed ``radius``; or ``sigma=k``: each pair's radius is k times the quadrature sum
+of the two 1-sigma errors (X-ray catalogs: ``xray_sources.pos_err_1sigma``; others: a
+column named with ``left_err``/``right_err``), optionally tested in the CSC error ellipse
+(``ellipse=True``); or ``radius_column``: a per-source radius column of the left catalog
+(e.g. ``pos_err_r95``, XRBID's "2-sigma" radius). ``nearest`` keeps each left source's
+nearest candidate, ``best`` only mutual nearest pairs.
+
+Examples
+--------
+>>> from xcat.xmatch.match import XmatchOptions, xmatch
+>>> res = xmatch(store, "csc", "hst_f555w", XmatchOptions(sigma=2.0), name="csc_x_hst")
+... # doctest: +SKIP
+>>> res.pairs.num_rows                                              # doctest: +SKIP
+875
+
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from xcat import resources
+from xcat.catalog.runs import XmatchRun, record_run
+from xcat.errors import XcatError
+from xcat.sky import scoring as sc
+from xcat.sky.pairs import pairs_within, rank_by_left
+from xcat.sky.units import parse_quantity
+from xcat.store.db import Database
+from xcat.store.sql import quote_ident, run_arrow
+
+NULL = "NULL"
+
+
+@dataclass
+class XmatchOptions:
+    """Parameters of a cross-match run (all recorded with the run).
+
+    Radii are in arcsec. Exactly one of ``radius``, ``sigma`` or ``radius_column``.
+    """
+
+    radius: float | None = None
+    sigma: float | None = None
+    radius_column: str | None = None
+    ellipse: bool = False
+    nearest: bool = False
+    best: bool = False
+    left_err: str | None = None
+    right_err: str | None = None
+    annulus: tuple[float, float] | None = None
+    density: bool = True
+    lr: bool = False
+    completeness: float = 0.9
+
+    def validate(self) -> None:
+        """Raise ``XcatError`` on contradictory or out-of-range options."""
+        modes = [x is not None for x in (self.radius, self.sigma, self.radius_column)]
+        if sum(modes) != 1:
+            raise XcatError("give exactly one of --radius, --sigma or --radius-column")
+        if self.radius is not None and not self.radius > 0:
+            raise XcatError(f"radius {self.radius} arcsec must be > 0")
+        if self.sigma is not None and not self.sigma > 0:
+            raise XcatError(f"--sigma {self.sigma} must be > 0")
+        if self.ellipse and self.sigma is None:
+            raise XcatError("--ellipse needs --sigma (the ellipse is scaled to k sigma)")
+        if self.nearest and self.best:
+            raise XcatError("give --nearest or --best, not both")
+        if not 0 < self.completeness < 1:
+            raise XcatError(f"completeness {self.completeness} must be between 0 and 1")
+        if self.annulus is not None and not 0 <= self.annulus[0] < self.annulus[1]:
+            raise XcatError(f"annulus {self.annulus} arcsec must have 0 <= inner < outer")
+
+
+@dataclass
+class XmatchResult:
+    """A finished cross-match: the run id (None when not recorded) and its pairs."""
+
+    run_id: int | None
+    name: str | None
+    pairs: pa.Table
+    parameters: dict[str, Any]
+
+
+def arcsec(value: str | float | Any) -> float:
+    """An angle in arcsec from ``"3arcsec"``, ``"0.5arcmin"``, a Quantity, or arcsec.
+
+    Examples
+    --------
+    >>> arcsec("0.5arcmin"), arcsec(2)
+    (30.0, 2.0)
+
+    """
+    from astropy import units as u
+
+
+    if isinstance(value, int | float):
+        return float(value)
+    q = parse_quantity(value) if isinstance(value, str) else value
+    try:
+        return float(q.to_value(u.arcsec))
+    except (u.UnitConversionError, AttributeError) as exc:
+        raise XcatError(f"'{value}' is not an angle (give e.g. 3arcsec)") from exc
+
+
+def parse_annulus(text: str | None) -> tuple[float, float] | None:
+    """``"10arcsec,60arcsec"`` -> (10.0, 60.0) arcsec; None stays None.
+
+    Examples
+    --------
+    >>> parse_annulus("10arcsec,1arcmin")
+    (10.0, 60.0)
+
+    """
+    if text is None:
+        return None
+    parts = [p for p in text.split(",") if p.strip()]
+    if len(parts) != 2:
+        raise XcatError(f"annulus '{text}': give INNER,OUTER with units (10arcsec,60arcsec)")
+    return arcsec(parts[0]), arcsec(parts[1])
+
+
+def _key_expr(key_columns: list[str] | None) -> str:
+    cols = list(key_columns or [])
+    if not cols:
+        raise XcatError("catalog has no key columns to name its rows by")
+    if len(cols) == 1:
+        return quote_ident(cols[0])
+    return "concat_ws('|', " + ", ".join(quote_ident(c) for c in cols) + ")"
+
+
+def _read_side(store: Database, catalog: str, err: str | None, radius: str | None) -> pa.Table:
+    """key, ra, dec, sigma, radius, ellipse_a/b/pa of one catalog (Arrow)."""
+    info = store.catalog(catalog)
+    xray = {r[0] for r in store.con.execute(
+        resources.read_sql("xmatch/xray_catalogs.sql")).fetchall()}
+    rad = quote_ident(radius) if radius else NULL
+    if catalog in xray and err is None:
+        return run_arrow(store.con, resources.read_sql("xmatch/xray_positions.sql").format(
+            radius=rad), {"catalog": catalog})
+    query = resources.read_sql("xmatch/positions.sql").format(
+        table=quote_ident(catalog), key=_key_expr(info["key_columns"]),
+        ra=quote_ident(info["ra_column"]), dec=quote_ident(info["dec_column"]),
+        sigma=quote_ident(err) if err else NULL, radius=rad)
+    try:
+        return run_arrow(store.con, query)
+    except Exception as exc:  # duckdb binder error: a column that is not there
+        raise XcatError(f"catalog '{catalog}': {str(exc).splitlines()[0]}") from exc
+
+
+def _np(t: pa.Table, col: str) -> np.ndarray:
+    return t.column(col).to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _require(values: np.ndarray, keys: pa.Array, catalog: str, what: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if len(bad):
+        raise XcatError(f"catalog '{catalog}' row '{keys[int(bad[0])].as_py()}': no usable "
+                        f"{what} ({len(bad)} rows); give --radius or an error column")
+
+
+def default_annulus(max_radius: float) -> tuple[float, float]:
+    """Density annulus (arcsec) used when none is given: max(10", 2R) to max(60", 10R)."""
+    return max(10.0, 2 * max_radius), max(60.0, 10 * max_radius)
+
+
+def match_arrays(left: pa.Table, right: pa.Table, opt: XmatchOptions, *,
+                 left_name: str = "left", right_name: str = "right",
+                 frame_sigma: float = 0.0) -> tuple[pa.Table, dict[str, Any]]:
+    """Match two position tables (as :func:`_read_side` returns) and score every pair."""
+    opt.validate()
+    ra1, dec1, ra2, dec2 = _np(left, "ra"), _np(left, "dec"), _np(right, "ra"), _np(right, "dec")
+    sig_l, sig_r = _np(left, "sigma"), np.nan_to_num(_np(right, "sigma"), nan=0.0)
+    if opt.radius is not None:
+        search = float(opt.radius)
+    elif opt.radius_column is not None:
+        rad_l = _np(left, "radius")
+        _require(rad_l, left.column("key"), left_name, f"radius column {opt.radius_column}")
+        search = float(rad_l.max()) if len(rad_l) else 0.0
+    else:
+        _require(sig_l, left.column("key"), left_name, "1-sigma positional error")
+        comb_max = float(np.sqrt(np.max(sig_l, initial=0) ** 2 + np.max(sig_r, initial=0) ** 2))
+        if opt.ellipse:
+            a = np.nan_to_num(_np(left, "ellipse_a"), nan=0.0) * sc.SIGMA_PER_R95
+            comb_max = max(comb_max, float(np.sqrt(np.max(a, initial=0) ** 2 + frame_sigma**2
+                                                   + np.max(sig_r, initial=0) ** 2)))
+        search = opt.sigma * comb_max
+    # left row, nearest first: the stored order
+    li, rj, sep, pa_deg = pairs_within(ra1, dec1, ra2, dec2, search / 3600, with_pa=True)
+    sep = sep * 3600
+    sig_c = sc.combined_sigma(sig_l[li], sig_r[rj])
+    s_maj, s_min = sig_c, sig_c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = np.where(sig_c > 0, sep / sig_c, np.nan)
+    if opt.ellipse:
+        a, b = sc.ellipse_sigmas(_np(left, "ellipse_a")[li], _np(left, "ellipse_b")[li],
+                                 np.hypot(frame_sigma, sig_r[rj]))
+        has = np.isfinite(a) & np.isfinite(b) & np.isfinite(_np(left, "ellipse_pa")[li])
+        en = sc.ellipse_normalised(sep, pa_deg, a, b, _np(left, "ellipse_pa")[li])
+        norm = np.where(has, en, norm)
+        s_maj, s_min = np.where(has, a, sig_c), np.where(has, b, sig_c)
+    if opt.radius is not None:
+        radius = np.full(len(sep), float(opt.radius))
+    elif opt.radius_column is not None:
+        radius = _np(left, "radius")[li]
+    else:
+        radius = opt.sigma * sig_c
+        if opt.ellipse:  # the radius along the pair's direction
+            with np.errstate(divide="ignore", invalid="ignore"):
+                radius = np.where(norm > 0, opt.sigma * sep / norm, radius)
+    if opt.ellipse:
+        keep = norm <= opt.sigma
+    elif opt.radius is None:  # per-pair radius: k sigma or the left's radius column
+        keep = sep <= radius
+    else:
+        keep = np.ones(len(sep), bool)
+    li, rj, sep, pa_deg, norm, radius = (x[keep] for x in (li, rj, sep, pa_deg, norm, radius))
+    s_maj, s_min = s_maj[keep], s_min[keep]
+    rank, n_cand = rank_by_left(li, sep, rj)
+    rrank, _ = rank_by_left(rj, sep, li)
+    mutual = (rank == 1) & (rrank == 1)
+    params: dict[str, Any] = {k: v for k, v in asdict(opt).items() if v is not None}
+    params["radius_arcsec"] = search  # the largest radius any pair was tested against
+    cols: dict[str, Any] = {}
+    if opt.density or opt.lr:
+        ann = opt.annulus or default_annulus(search)
+        params["annulus_arcsec"] = list(ann)
+        rho_left, _ = sc.local_density(ra1, dec1, ra2, dec2, *ann)
+        rho = rho_left[li]
+        cols["rho_arcsec2"] = rho
+        cols["p_chance"] = sc.chance_probability(sep, rho)
+        if opt.lr:
+            if not np.all(np.isfinite(s_maj) & (s_maj > 0)):
+                raise XcatError("--lr needs positional errors: use --sigma, or catalogs "
+                                "with errors (--left-err/--right-err)")
+            lr = sc.likelihood_ratio(norm, s_maj, s_min, rho)
+            p_i, p_any = sc.association_probabilities(li, lr, opt.completeness, len(ra1))
+            cols.update(lr=lr, probability=p_i, p_any=p_any)
+    sel = np.ones(len(li), bool)
+    if opt.nearest:
+        sel = rank == 1
+    elif opt.best:
+        sel = mutual
+    out = {
+        "left_key": pc.take(left.column("key"), pa.array(li[sel])),
+        "right_key": pc.take(right.column("key"), pa.array(rj[sel])),
+        "sep_arcsec": sep[sel], "norm_sep": norm[sel], "pa_deg": pa_deg[sel],
+        "match_radius_arcsec": radius[sel], "rank": rank[sel], "n_candidates": n_cand[sel],
+        "mutual_best": mutual[sel],
+    }
+    out.update({k: v[sel] for k, v in cols.items()})
+    return pa.table({k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v)
+                     for k, v in out.items()}), params
+
+
+def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
+           name: str | None = None, record: bool = True) -> XmatchResult:
+    """Cross-match catalog ``left`` against ``right``; record the run as ``name``.
+
+    Parameters
+    ----------
+    store : Database
+        An open store.
+    left, right : str
+        Catalog names; pairs are per left source.
+    options : XmatchOptions
+        Radius mode, filters, density annulus, likelihood ratio.
+    name : str, optional
+        Run name (default ``<left>_x_<right>``); a run of the same name is replaced.
+    record : bool
+        Store the run in ``xmatch_runs`` / ``xmatch_pairs``.
+
+    Returns
+    -------
+    XmatchResult
+        Run id, pairs (Arrow) and the recorded parameters.
+
+    Examples
+    --------
+    >>> xmatch(store, "csc", "hst_f555w", XmatchOptions(radius=1.0)).pairs.num_rows
+    ... # doctest: +SKIP
+    973
+
+    """
+    options.validate()
+    linfo, rinfo = store.catalog(left), store.catalog(right)
+    lt = _read_side(store, left, options.left_err, options.radius_column)
+    rt = _read_side(store, right, options.right_err, None)
+    frame = float(store.con.execute(resources.read_sql("xmatch/frame_sigma.sql"),
+                                    {"catalog": left}).fetchall()[0][0])
+    pairs, params = match_arrays(lt, rt, options, left_name=left, right_name=right,
+                                 frame_sigma=frame)
+    method = ("radius" if options.radius is not None else
+              "radius_column" if options.radius_column else
+              "sigma_ellipse" if options.ellipse else "sigma")
+    method += "_nearest" if options.nearest else "_best" if options.best else "_all"
+    name = name or f"{left}_x_{right}"
+    run_id = None
+    if record:
+        run = XmatchRun(name, left, right, method, pairs, params, versions={
+            "left_version": linfo["sha256"], "right_version": rinfo["sha256"],
+            "left_created": linfo["created"], "right_created": rinfo["created"],
+            "n_left": lt.num_rows, "n_right": rt.num_rows})
+        run_id = record_run(store, run)
+    return XmatchResult(run_id, name, pairs, params)
