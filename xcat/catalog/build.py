@@ -12,10 +12,25 @@ import pyarrow.compute as pc
 
 from xcat.errors import XcatError
 from xcat.io.table import ColumnMeta
+from xcat.store.migrations import schema_objects
+from xcat.store.views import view_names
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
-RESERVED = {"catalogs", "catalog_columns", "schema_migrations", "view_columns",
-            "astrometric_frames", "xray_sources", "xmatch_runs", "xmatch_pairs"}
+#: Prefixes and suffixes of the store's per-catalog views.
+RESERVED_PREFIXES = ("stg_",)
+RESERVED_SUFFIXES = ("_position_errors", "_margin")
+
+
+def reserved_names() -> set[str]:
+    """Every object the store owns: the migrations' tables, sequences and macros and the
+    derived views (a catalog of such a name would be overwritten or break them).
+
+    Examples
+    --------
+    >>> {"catalogs", "luminosities", "xray_sources", "source_flags"} <= reserved_names()
+    True
+    """
+    return schema_objects() | view_names()
 
 
 @dataclass
@@ -48,8 +63,9 @@ def check_name(name: str) -> str:
     if not NAME_RE.match(name or ""):
         raise XcatError(f"catalog name '{name}' must start with a letter and hold only "
                         "letters, digits and underscores (at most 63)")
-    if name.lower() in RESERVED or name.lower().startswith("stg_") or \
-            name.lower().endswith("_position_errors"):
+    low = name.lower()
+    if low in reserved_names() or low.startswith(RESERVED_PREFIXES) \
+            or low.endswith(RESERVED_SUFFIXES):
         raise XcatError(f"catalog name '{name}' is reserved for the store's own tables and views")
     return name
 

@@ -11,6 +11,8 @@ from xcat.store import registry
 from xcat.store.sql import transaction
 
 MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+OBJECT_RE = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW|MACRO|SEQUENCE|TYPE)"
+                       r"\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.I)
 
 #: Bookkeeping for the migrations, created before the first one runs.
 CREATE_MIGRATIONS_TABLE = """
@@ -33,6 +35,20 @@ def available() -> list[tuple[int, str, str]]:
             purpose = first.removeprefix("--").strip()
             out.append((int(m[1]), f.stem, purpose))
     return out
+
+
+def schema_objects() -> set[str]:
+    """Names (lower case) of the tables, sequences and macros the migrations create.
+
+    Examples
+    --------
+    >>> {"catalogs", "xmatch_runs", "hosts"} <= schema_objects()
+    True
+    """
+    names = {"schema_migrations"}
+    for f in resources.schema_dir().glob("*.sql"):
+        names |= {m.lower() for m in OBJECT_RE.findall(f.read_text())}
+    return names
 
 
 def applied(con: duckdb.DuckDBPyConnection) -> list[int]:
