@@ -1,15 +1,27 @@
 """The HEALPix shim: the only module that calls healpy.
 
+healpy takes about a second to import (it loads matplotlib), so it is imported on the
+first call that needs it, not when xcat is imported.
+
 Everything is NESTED. Row indices are at order 29 (``_healpix_29``, int64, the
 HATS convention); the parent at order k is ``h29 >> 2*(29-k)``.
 """
 
 from __future__ import annotations
 
-import healpy as hp
+import functools
+from typing import Any
+
 import numpy as np
 
 MAX_ORDER = 29
+
+
+@functools.cache
+def _healpy() -> Any:
+    import healpy
+
+    return healpy
 
 
 def nside(order: int) -> int:
@@ -19,7 +31,7 @@ def nside(order: int) -> int:
 
 def radec_to_healpix29(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
     """Nested order-29 pixel of each (ra, dec) in degrees, as int64."""
-    pix = hp.ang2pix(nside(MAX_ORDER), np.asarray(ra, dtype=np.float64),
+    pix = _healpy().ang2pix(nside(MAX_ORDER), np.asarray(ra, dtype=np.float64),
                      np.asarray(dec, dtype=np.float64), nest=True, lonlat=True)
     return np.asarray(pix, dtype=np.int64)
 
@@ -51,10 +63,10 @@ def cone_ranges29(ra: float, dec: float, radius_deg: float,
     """
     if order is None:
         order = order_for_radius(radius_deg)
-    vec = hp.ang2vec(ra, dec, lonlat=True)
+    vec = _healpy().ang2vec(ra, dec, lonlat=True)
     # a small relative pad so that a point exactly on the circle is never lost
     pad = max(radius_deg * 1e-9, 1e-12)
-    pix = hp.query_disc(nside(order), vec, np.radians(radius_deg + pad),
+    pix = _healpy().query_disc(nside(order), vec, np.radians(radius_deg + pad),
                         inclusive=True, nest=True, fact=4)
     return ranges_from_pixels(np.sort(np.asarray(pix, dtype=np.int64)), order)
 
@@ -72,13 +84,13 @@ def ranges_from_pixels(pixels: np.ndarray, order: int) -> np.ndarray:
 
 def neighbours(order: int, pixels: np.ndarray) -> np.ndarray:
     """The 8 (or 7) neighbours of each nested pixel, shape (8, n); -1 where none."""
-    theta, phi = hp.pix2ang(nside(order), pixels, nest=True)
-    return hp.get_all_neighbours(nside(order), theta, phi, nest=True)
+    theta, phi = _healpy().pix2ang(nside(order), pixels, nest=True)
+    return _healpy().get_all_neighbours(nside(order), theta, phi, nest=True)
 
 
 def pixel_area_deg2(order: int) -> float:
     """Area of one pixel at ``order`` in square degrees."""
-    return float(hp.nside2pixarea(nside(order), degrees=True))
+    return float(_healpy().nside2pixarea(nside(order), degrees=True))
 
 
 def sky_fraction(order: int, n_pixels: int) -> float:
@@ -89,13 +101,13 @@ def sky_fraction(order: int, n_pixels: int) -> float:
 def plot_count_map(ra: np.ndarray, dec: np.ndarray, order: int, fig, title: str = "") -> None:
     """Mollweide map of source counts per HEALPix pixel at ``order`` into ``fig``."""
     npix = 12 * 4**order
-    counts = np.bincount(hp.ang2pix(nside(order), ra, dec, nest=True, lonlat=True),
+    counts = np.bincount(_healpy().ang2pix(nside(order), ra, dec, nest=True, lonlat=True),
                          minlength=npix).astype(float)
-    counts[counts == 0] = hp.UNSEEN
+    counts[counts == 0] = _healpy().UNSEEN
     import warnings
 
     with warnings.catch_warnings():  # healpy reuses the figure we made for it
         warnings.simplefilter("ignore", UserWarning)
-        hp.mollview(counts, nest=True, fig=fig.number, title=title,
+        _healpy().mollview(counts, nest=True, fig=fig.number, title=title,
                     unit="sources per pixel (ICRS)", cmap="viridis")
-    hp.graticule(dpar=30, dmer=60)
+    _healpy().graticule(dpar=30, dmer=60)
