@@ -111,3 +111,29 @@ def test_ruff_clean():
     r = subprocess.run([sys.executable, "-m", "ruff", "check", "xcat", "tests", "bench",
                         "dev.py"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_declared_dependencies_cover_every_import():
+    """Every third-party package xcat imports is a declared dependency (regression: scipy,
+    needed by astropy's positional matching, and requests/urllib3 were missing)."""
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = {re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in deps}
+    dists = packages_distributions()
+    used: set[str] = set()
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom)
+                     and node.level == 0 and node.module else [])
+            used |= {n.split(".")[0] for n in names}
+    third_party = {m for m in used if m != "xcat" and m not in sys.stdlib_module_names}
+    missing = {m: dists.get(m) for m in third_party
+               if not {d.lower().replace("_", "-") for d in dists.get(m, [m])} & declared}
+    assert missing == {}
+    # scipy is imported by astropy's match_coordinates_sky, not by xcat directly
+    assert {"scipy", "requests", "urllib3"} <= declared
