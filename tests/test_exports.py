@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from tests.conftest import shared_file
 from xcat.cli import cli
 from xcat.output.latex import round_by_error
-from xcat.output.tables import export_table
+from xcat.output.tables import write_table as export_table
 
 
 @pytest.fixture

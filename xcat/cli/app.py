@@ -1,17 +1,22 @@
-"""The ``xcat`` group, its shared options, and the store-level commands
-(init, catalogs, cone, sql, astrometry, verify, demo).
+"""The ``xcat`` group, its shared options (``--store``, ``-v``/``-q``, ``--format``/``-o``),
+the one row renderer (:func:`show`), and the store-level commands (init, catalogs, cone,
+sql, astrometry, verify, demo).
 """
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import Any
 
 import click
 
 from xcat.errors import XcatError
-from xcat.output.formats import FORMATS, emit, write_rows
+from xcat.output.tables import FORMATS, write_table
 
 STORE_HELP = "Store directory (default $XCAT_STORE or ./xcat-store)."
+#: The CLI's own notes (``xcat: ...`` on stderr, hidden by ``-q``).
+log = logging.getLogger("xcat.cli")
 
 
 def open_store(ctx: click.Context, create: bool = False):
@@ -21,11 +26,57 @@ def open_store(ctx: click.Context, create: bool = False):
     return Store.open(ctx.obj["store"], create=create)
 
 
+def emit(text: str) -> None:
+    """Print text to stdout (without an extra newline when it ends with one)."""
+    if text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def show(rows: Any, fmt: str = "table", out: str | None = None, *, max_rows: int = 50) -> None:
+    """Print rows in ``fmt``, or write them to the file ``out``.
+
+    Every command that prints rows goes through here. ``rows`` is an astropy Table, a
+    DataFrame, a pyarrow Table or a list of dicts (see :func:`xcat.output.tables.write_table`).
+    """
+    emit(write_table(rows, fmt, out, max_rows=max_rows))
+
+
 def rows_options(f):
     """Add ``--format`` and ``-o/--output`` to a command that prints rows."""
     f = click.option("-o", "--output", "out", default=None, help="Write to FILE.")(f)
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Output format.")(f)
+
+
+class _EchoHandler(logging.Handler):
+    """``xcat: <message>`` on the current stderr (looked up per record, as click does)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        where = "" if record.name.startswith("xcat") else f"[{record.name}] "
+        click.echo(f"xcat: {where}{record.getMessage()}", err=True)
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """Send the ``xcat`` logger to stderr as ``xcat: <message>``.
+
+    Notes (INFO) by default; ``-v`` adds DEBUG, ``-vv`` other libraries' DEBUG too; ``-q``
+    errors only. The handler is installed once, however often this runs.
+    """
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    logger = logging.getLogger("xcat")
+    logger.setLevel(level)
+    logger.propagate = False
+    handler = next((h for h in logger.handlers if isinstance(h, _EchoHandler)), None)
+    if handler is None:
+        handler = _EchoHandler()
+        logger.addHandler(handler)
+    root = logging.getLogger()
+    if verbose >= 2 and not quiet:
+        root.setLevel(logging.DEBUG)
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    elif handler in root.handlers:
+        root.removeHandler(handler)
 
 
 class _Cli(click.Group):
@@ -41,10 +92,14 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli)
 @click.option("--store", envvar="XCAT_STORE", default=None, help=STORE_HELP)
+@click.option("-v", "--verbose", count=True, help="More notes on stderr (-v debug, -vv "
+              "also other libraries').")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only on stderr.")
 @click.version_option(package_name="xcat")
 @click.pass_context
-def cli(ctx: click.Context, store: str | None) -> None:
+def cli(ctx: click.Context, store: str | None, verbose: int, quiet: bool) -> None:
     """xcat: X-ray source catalogs in one HEALPix/HATS store you can query with SQL."""
+    configure_logging(verbose, quiet)
     ctx.obj = {"store": store}
 
 
@@ -61,12 +116,8 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def catalogs(ctx: click.Context, fmt: str, out: str | None) -> None:
     """List catalogs: name, rows, source, sha256, created.  Example: xcat catalogs"""
-    from astropy.table import Table
-
     with open_store(ctx) as store:
-        df = store.catalogs()
-        df["created"] = df["created"].astype(str)
-        emit(write_rows(Table.from_pandas(df.fillna("")), fmt, out))
+        show(store.catalogs(), fmt, out)
 
 
 @cli.command()
@@ -85,8 +136,7 @@ def cone(ctx: click.Context, catalog: str, ra: float, dec: float, radius: str,
     """
     with open_store(ctx) as store:
         cols = [c.strip() for c in columns.split(",")] if columns else None
-        t = store.cone(catalog, ra, dec, radius, columns=cols, output="astropy")
-        emit(write_rows(t, fmt, out))
+        show(store.cone(catalog, ra, dec, radius, columns=cols, output="astropy"), fmt, out)
 
 
 @cli.command()
@@ -102,8 +152,7 @@ def sql(ctx: click.Context, query: str, param: tuple[str, ...], fmt: str, out: s
     from xcat.store.sql import parse_params
 
     with open_store(ctx) as store:
-        t = store.sql(query, parse_params(param), output="astropy")
-        emit(write_rows(t, fmt, out))
+        show(store.sql(query, parse_params(param), output="astropy"), fmt, out)
 
 
 @cli.command()
@@ -119,16 +168,12 @@ def astrometry(ctx: click.Context, catalog: str | None, sigma: str | None,
 
     Example: xcat astrometry csc --sigma 0.4875arcsec --reference "HST/ACS F555W"
     """
-    from astropy.table import Table
-
     with open_store(ctx) as store:
         if catalog and sigma:
             store.set_astrometric_frame(catalog, sigma, reference=reference, note=note)
         elif catalog or sigma:
             raise XcatError("give both CATALOG and --sigma to set a frame error")
-        df = store.astrometric_frames()
-        df["set_at"] = df["set_at"].astype(str)
-        emit(write_rows(Table.from_pandas(df.fillna("")), fmt, out))
+        show(store.astrometric_frames(), fmt, out)
 
 
 @cli.command()
@@ -161,7 +206,10 @@ def demo(ctx: click.Context) -> None:
     from xcat.jobs.demo import run_demo
 
     for block in run_demo(ctx.obj["store"]):
-        emit(block if isinstance(block, str) else write_rows(block, "table", max_rows=15))
+        if isinstance(block, str):
+            emit(block)
+        else:
+            show(block, max_rows=15)
 
 
 def main() -> None:

@@ -1,11 +1,14 @@
-"""``xcat sample``, ``xcat export``, ``xcat regions``: results for papers and dashboards."""
+"""Output commands: ``xcat sample``, ``xcat export``, ``xcat regions``, ``xcat plot``,
+``xcat report``: results for papers and dashboards. Tables go through the one writer,
+:func:`xcat.output.tables.write_table`.
+"""
 
 from __future__ import annotations
 
 import click
 
-from xcat.cli.app import cli, open_store, rows_options
-from xcat.output.formats import emit, write_rows
+from xcat.cli.app import cli, emit, open_store, rows_options, show
+from xcat.output.tables import FORMATS
 
 
 def _params(param: tuple[str, ...]) -> dict:
@@ -26,8 +29,6 @@ def sample(ctx: click.Context, name: str | None, list_: bool, param: tuple[str, 
 
     Example: xcat sample snr_candidates --param host=M101
     """
-    from astropy.table import Table
-
     from xcat.output.samples import list_samples, run_sample
 
     with open_store(ctx) as store:
@@ -36,9 +37,9 @@ def sample(ctx: click.Context, name: str | None, list_: bool, param: tuple[str, 
                      "parameters": ", ".join(
                          f"{p}={s.defaults[p]}" if p in s.defaults else p for p in s.params),
                      "file": str(s.path)} for s in list_samples(store.path)]
-            emit(write_rows(Table(rows=rows) if rows else Table(), fmt, out))
+            show(rows, fmt, out)
             return
-        emit(write_rows(run_sample(store, name, _params(param), output="astropy"), fmt, out))
+        show(run_sample(store, name, _params(param), output="astropy"), fmt, out)
 
 
 @cli.command()
@@ -46,23 +47,24 @@ def sample(ctx: click.Context, name: str | None, list_: bool, param: tuple[str, 
 @click.option("--sql", "query", default=None, help="Export this query instead of a sample.")
 @click.option("-p", "--param", multiple=True, help="Parameter NAME=VALUE.")
 @click.option("--format", "fmt", required=True,
-              type=click.Choice(["fits", "votable", "csv", "parquet", "latex"]))
+              type=click.Choice([f for f in FORMATS if f != "table"]), help="File format.")
 @click.option("-o", "--output", "out", required=True, help="Output file.")
 @click.option("--caption", default=None, help="LaTeX caption (default: the sample's title).")
 @click.pass_context
 def export(ctx: click.Context, sample: str | None, query: str | None, param: tuple[str, ...],
            fmt: str, out: str, caption: str | None) -> None:
-    """Write a sample or query as FITS, VOTable, CSV, Parquet or an AASTeX table.
+    """Write a sample or query as FITS, VOTable, ECSV, CSV, JSON, Parquet, HTML or an
+    AASTeX table, keeping units, UCDs and descriptions where the format can hold them.
 
     Example: xcat export snr_candidates -p host=M101 --format latex -o snr.tex
     """
     from xcat.output.select import select_rows
-    from xcat.output.tables import export_table
+    from xcat.output.tables import write_table
 
     with open_store(ctx) as store:
         table, default_caption = select_rows(store, sample, query, _params(param))
-        path = export_table(table, fmt, out, caption=caption or default_caption)
-    emit(f"wrote {len(table)} rows to {path}")
+        write_table(table, fmt, out, caption=caption or default_caption, max_rows=len(table))
+    emit(f"wrote {len(table)} rows to {out}")
 
 
 @cli.command()
@@ -90,8 +92,6 @@ def regions(ctx: click.Context, sample: str | None, query: str | None, param: tu
         cps = store.sql(counterparts, output="pandas") if counterparts else None
         n = write_regions(table, out, shape=shape, counterparts=cps)
     emit(f"wrote {n} regions to {out}")
-
-
 
 
 @cli.command()

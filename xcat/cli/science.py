@@ -1,33 +1,18 @@
-"""``xcat host``, ``xcat classify``, ``xcat history``, ``xcat flags``, ``xcat ecf`` (issue 6).
+"""Science commands: ``xcat host``, ``xcat classify``, ``xcat history``, ``xcat flags``,
+``xcat ecf``.
 
-Each command parses its options and calls :mod:`xcat.hosts`, :mod:`xcat.classification`,
-:mod:`xcat.flags`, :mod:`xcat.footprint` or :mod:`xcat.luminosity`.
+Each command parses its options and calls :mod:`xcat.science.hosts`,
+:mod:`xcat.science.classification`, :mod:`xcat.science.flags`,
+:mod:`xcat.science.footprint` or :mod:`xcat.science.luminosity`; rows are printed by
+:func:`xcat.cli.app.show`.
 """
 
 from __future__ import annotations
 
 import click
-import numpy as np
-import pandas as pd
 
-from xcat.cli.app import cli, open_store, rows_options
+from xcat.cli.app import cli, emit, open_store, rows_options, show
 from xcat.errors import XcatError
-from xcat.output.formats import emit, write_rows
-
-
-def _rows(df: pd.DataFrame, fmt: str, out: str | None) -> None:
-    """Print a DataFrame (lists joined, times as text) in the chosen format."""
-    from astropy.table import Table
-
-    df = df.copy()
-    for c in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[c]):
-            df[c] = df[c].astype(str)
-        elif df[c].dtype == object:
-            df[c] = [", ".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else
-                     ("" if v is None or (isinstance(v, float) and v != v) else str(v))
-                     for v in df[c]]
-    emit(write_rows(Table.from_pandas(df), fmt, out))
 
 
 # ---------------------------------------------------------------------- hosts
@@ -125,7 +110,7 @@ def host_list(ctx: click.Context, name: str | None, fmt: str, out: str | None) -
     from xcat.science.hosts import list_hosts
 
     with open_store(ctx) as store:
-        _rows(list_hosts(store, name), fmt, out)
+        show(list_hosts(store, name), fmt, out)
 
 
 @host.command("show")
@@ -140,7 +125,7 @@ def host_show(ctx: click.Context, name: str, fmt: str, out: str | None) -> None:
     from xcat.science.hosts import host_distances
 
     with open_store(ctx) as store:
-        _rows(host_distances(store, name), fmt, out)
+        show(host_distances(store, name), fmt, out)
 
 
 # ---------------------------------------------------------------------- classification
@@ -174,9 +159,9 @@ def classify(ctx: click.Context, source: str | None, cls: str | None, best_star:
         raise XcatError("give SOURCE --class CLASS, --import FILE, --export or --vocabulary")
     with open_store(ctx) as store:
         if vocabulary:
-            _rows(c.vocabulary(store), fmt, out)
+            show(c.vocabulary(store), fmt, out)
         elif export:
-            _rows(c.export_classifications(store, catalog), fmt, out)
+            show(c.export_classifications(store, catalog), fmt, out)
         elif import_file:
             r = c.import_classifications(store, import_file, catalog=catalog, author=author)
             emit(f"{r['imported']} classifications imported, {r['skipped']} unchanged")
@@ -202,7 +187,7 @@ def history(ctx: click.Context, source: str, catalog: str, fmt: str, out: str | 
     from xcat.science.classification import history as hist
 
     with open_store(ctx) as store:
-        _rows(hist(store, source, catalog), fmt, out)
+        show(hist(store, source, catalog), fmt, out)
 
 
 # ---------------------------------------------------------------------- flags
@@ -222,7 +207,7 @@ def flags_list(ctx: click.Context, fmt: str, out: str | None) -> None:
     from xcat.science.flags import flag_rules
 
     with open_store(ctx) as store:
-        _rows(flag_rules(store), fmt, out)
+        show(flag_rules(store), fmt, out)
 
 
 @flags.command("summary")
@@ -233,7 +218,7 @@ def flags_summary(ctx: click.Context, fmt: str, out: str | None) -> None:
     from xcat.science.flags import flag_summary
 
     with open_store(ctx) as store:
-        _rows(flag_summary(store), fmt, out)
+        show(flag_summary(store), fmt, out)
 
 
 @flags.command("apply")
@@ -273,7 +258,7 @@ def flags_footprint(ctx: click.Context, name: str | None, fits: str | None, hdu:
                               replace=replace)
             emit(f"footprint {r['footprint']}: {r['vertices']} vertices")
         else:
-            _rows(list_footprints(store), fmt, out)
+            show(list_footprints(store), fmt, out)
 
 
 @cli.command()
@@ -294,4 +279,4 @@ def ecf(ctx: click.Context, kind: str | None, name: str | None, fmt: str,
             if not (kind and name):
                 raise XcatError("give KIND and NAME, e.g. xcat ecf rxs2 sfg95_coronal")
             set_ecf(store, kind, name)
-        _rows(ecfs(store), fmt, out)
+        show(ecfs(store), fmt, out)

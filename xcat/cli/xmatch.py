@@ -1,21 +1,14 @@
-"""``xcat xmatch ...``: cross-match runs (issue 5).
+"""Cross-match commands: ``xcat xmatch LEFT RIGHT`` matches and records a run,
+``xcat xmatch-runs`` lists runs, ``xcat xmatch-pairs RUN`` prints a run's pairs.
 
-``xcat xmatch LEFT RIGHT`` matches and records a run; ``xcat xmatch-runs`` lists runs;
-``xcat xmatch-pairs RUN`` prints a run's pairs. The work is in :mod:`xcat.xmatch_store`.
+The work is in :mod:`xcat.xmatch.match` and :mod:`xcat.catalog.runs`.
 """
 
 from __future__ import annotations
 
 import click
 
-from xcat.cli.app import cli, open_store, rows_options
-from xcat.output.formats import emit, write_rows
-
-
-def _astropy(table):
-    from astropy.table import Table
-
-    return Table(table.to_pydict())
+from xcat.cli.app import cli, log, open_store, rows_options, show
 
 
 @cli.command()
@@ -63,10 +56,10 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
                          completeness=completeness)
     with open_store(ctx) as store:
         res = run_xmatch(store, left, right, opts, name=name, record=not no_record)
-    click.echo(f"{res.name}: {res.pairs.num_rows} pairs, "
-               f"{len(set(res.pairs.column('left_key').to_pylist()))} {left} sources matched"
-               + (f" (run {res.run_id})" if res.run_id is not None else ""), err=True)
-    emit(write_rows(_astropy(res.pairs), fmt, out))
+    n_left = len(set(res.pairs.column("left_key").to_pylist()))
+    log.info("%s: %d pairs, %d %s sources matched%s", res.name, res.pairs.num_rows, n_left,
+             left, f" (run {res.run_id})" if res.run_id is not None else "")
+    show(res.pairs, fmt, out)
 
 
 @cli.command("xmatch-runs")
@@ -78,7 +71,7 @@ def xmatch_runs(ctx: click.Context, fmt: str, out: str | None) -> None:
 
     with open_store(ctx) as store:
         t = list_runs(store)
-    emit(write_rows(_astropy(t), fmt, out))
+    show(t, fmt, out)
 
 
 @cli.command("xmatch-pairs")
@@ -91,4 +84,4 @@ def xmatch_pairs(ctx: click.Context, run: str, fmt: str, out: str | None) -> Non
 
     with open_store(ctx) as store:
         t = run_pairs(store, run)
-    emit(write_rows(_astropy(t), fmt, out))
+    show(t, fmt, out)

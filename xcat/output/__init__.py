@@ -1,1 +1,9 @@
-"""output."""
+"""Everything that leaves the store: the table writer (:mod:`.tables`), AASTeX tables,
+DS9 regions, figures, the HTML report and saved samples.
+
+``log`` is the subpackage's logger (``xcat.output``); the CLI's ``-v``/``-q`` set its level.
+"""
+
+import logging
+
+log = logging.getLogger(__name__)

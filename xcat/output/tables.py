@@ -1,82 +1,217 @@
-"""Write query results as FITS, VOTable, CSV, Parquet or an AASTeX table, keeping units,
-UCDs and descriptions where the format can hold them.
+"""The one table writer: every table that leaves xcat (``xcat sql/cone --format``,
+``xcat export``, samples, the CLI listings, the report) goes through :func:`write_table`,
+so units, UCDs and descriptions survive the same way in every format that can hold them.
+
+=========  ==================================================================
+format     per-column metadata kept
+=========  ==================================================================
+table      unit under the column name (terminal text)
+csv        none (plain CSV; use ecsv to keep it)
+json       none (a list of row objects)
+ecsv       unit, description, UCD (``meta: {ucd: ...}``) in the YAML header
+votable    unit, ucd and description on each FIELD
+fits       TUNITn, TCOMMn (description), TUCDn (UCD)
+parquet    field metadata ``unit``, ``ucd``, ``description``
+latex      unit under each column head (AASTeX ``deluxetable``, :mod:`.latex`)
+html       unit after the column name, description as its tooltip (report tables)
+=========  ==================================================================
+
+The writer never changes the table it is given: it works on a copy.
 """
 
 from __future__ import annotations
 
+import html as html_lib
+import io
+import json
 import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from xcat.errors import XcatError
+from xcat.output import log
 from xcat.output.latex import to_deluxetable
 
-EXPORT_FORMATS = ("fits", "votable", "csv", "parquet", "latex")
+FORMATS = ("table", "csv", "json", "ecsv", "votable", "fits", "parquet", "latex", "html")
+#: Formats that cannot go to a terminal: they need an output file.
+BINARY = ("fits", "parquet")
 
 
-def export_table(table: Any, fmt: str, out: str | Path, *, caption: str = "") -> Path:
-    """Write an astropy Table (as returned by ``Store.sql(..., output="astropy")``).
+def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows: int = 50,
+                caption: str | None = None, table_id: str = "xcat-table") -> str:
+    """Write rows in ``fmt``; return the text (``""`` when written to the file ``out``).
 
-    FITS gets TUNITn plus TCOMMn (description) and TUCDn (UCD) cards; VOTable keeps
-    unit, UCD and description on each FIELD; Parquet keeps them as field metadata;
-    LaTeX is an AASTeX ``deluxetable`` with units in the header and values rounded by
-    their errors.
+    ``rows`` is an astropy Table (as from ``Store.sql(..., output="astropy")``, which
+    carries units, UCDs and descriptions), a pandas DataFrame, a pyarrow Table or a list
+    of dicts. ``max_rows`` limits the terminal and HTML tables; ``caption`` is the LaTeX
+    caption (default: the file name); ``table_id`` is the HTML table's id.
 
     Examples
     --------
-    >>> t = store.sql("SELECT * FROM xray_sources", output="astropy")  # doctest: +SKIP
-    >>> export_table(t, "fits", "xray_sources.fits")                   # doctest: +SKIP
+    >>> print(write_table([{"a": 1}, {"a": 2}], "csv").strip())
+    a
+    1
+    2
+    >>> print(write_table([{"flux": 1.5, "name": "x"}], "table"))
+    flux name
+    ---- ----
+     1.5    x
+    (1 row)
     """
     from astropy.units import UnitsWarning
 
-    out = Path(out)
-    if fmt not in EXPORT_FORMATS:
-        raise XcatError(f"unknown export format '{fmt}' (choose from {', '.join(EXPORT_FORMATS)})")
-    if out.parent and not out.parent.exists():
-        raise XcatError(f"{out.parent}: no such directory")
-    with warnings.catch_warnings():
+    if fmt not in FORMATS:
+        raise XcatError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    if fmt in BINARY and not out:
+        raise XcatError(f"--format {fmt} is binary: give an output file with -o FILE")
+    path = Path(out) if out else None
+    if path is not None and not path.parent.is_dir():
+        raise XcatError(f"{path.parent}: no such directory")
+    t = as_table(rows)
+    with warnings.catch_warnings():  # VOUnit/FITS deprecate 'erg'; the unit is still exact
         warnings.simplefilter("ignore", UnitsWarning)
-        if fmt == "fits":
-            _fits(table, out)
-        elif fmt == "votable":
-            from astropy.io.votable import from_table
-
-            from_table(table).to_xml(str(out))
-        elif fmt == "csv":
-            table.write(out, format="ascii.ecsv" if out.suffix == ".ecsv" else "ascii.csv",
-                        overwrite=True)
-        elif fmt == "parquet":
-            _parquet(table, out)
+        if fmt in BINARY:
+            (_fits if fmt == "fits" else _parquet)(t, path)
+            text = ""
         else:
+            text = _text(t, fmt, max_rows, table_id,
+                         caption or (path.stem.replace("_", " ") if path else "Query result"))
+    if path is None:
+        return text
+    if text:
+        path.write_text(text)
+    log.debug("wrote %d rows as %s to %s", len(t), fmt, path)
+    return ""
 
-            out.write_text(to_deluxetable(table, caption or out.stem.replace("_", " ")))
-    return out
+
+def as_table(rows: Any) -> Any:
+    """A new astropy Table of ``rows`` (the caller's table is copied, never changed).
+
+    DataFrame columns of datetimes become text, lists are joined with ", " and missing
+    text is empty; missing numbers are masked.
+    """
+    from astropy.table import Table
+
+    if isinstance(rows, Table):
+        return rows.copy(copy_data=False)
+    if isinstance(rows, list):
+        return Table(rows=rows) if rows else Table()
+    if type(rows).__module__.startswith("pyarrow"):
+        rows = rows.to_pandas()
+    import pandas as pd
+
+    df = rows.copy()
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = df[c].astype(str)
+        elif df[c].dtype == object:
+            df[c] = [", ".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else
+                     ("" if v is None or (isinstance(v, float) and v != v) else str(v))
+                     for v in df[c]]
+    return Table.from_pandas(df)
 
 
-def _fits(table: Any, out: Path) -> None:
+def _text(t: Any, fmt: str, max_rows: int, table_id: str, caption: str) -> str:
+    if fmt == "table":
+        return _terminal(t, max_rows)
+    if fmt == "json":
+        return json.dumps([{c: _json_value(row[c]) for c in t.colnames} for row in t],
+                          indent=1)
+    if fmt == "latex":
+        return to_deluxetable(t, caption)
+    if fmt == "html":
+        return _html(t, table_id, max_rows)
+    buf: Any = io.BytesIO() if fmt == "votable" else io.StringIO()
+    if fmt == "votable":
+        from astropy.io.votable import from_table
+
+        from_table(t).to_xml(buf)  # FIELD unit, ucd (column meta) and description
+        return buf.getvalue().decode()
+    t.write(buf, format="ascii.ecsv" if fmt == "ecsv" else "ascii.csv")
+    return buf.getvalue()
+
+
+def _display_format(col: Any) -> str | None:
+    """How the terminal and HTML tables show a float column: degrees to 8 decimals."""
+    if col.dtype.kind != "f":
+        return None
+    return ".8f" if str(col.unit) == "deg" else ".5g"
+
+
+def _terminal(t: Any, max_rows: int) -> str:
+    for c in t.itercols():
+        c.info.format = _display_format(c) or c.info.format
+    lines = [x for x in t.pformat(max_lines=max_rows + 4, max_width=-1)
+             if not x.startswith("Length = ")]
+    text = "\n".join(lines) if len(t) else "(no rows)"
+    return text + f"\n({len(t)} row{'s' if len(t) != 1 else ''})"
+
+
+def _json_value(v: Any) -> Any:
+    if v is np.ma.masked:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def _ucd(col: Any) -> str:
+    return (col.meta or {}).get("ucd") or ""
+
+
+def _fits(t: Any, out: Path) -> None:
     from astropy.io import fits
 
-    hdu = fits.table_to_hdu(table)
-    for i, name in enumerate(table.colnames, start=1):
-        col = table[name]
+    hdu = fits.table_to_hdu(t)
+    for i, name in enumerate(t.colnames, start=1):
+        col = t[name]
         if col.description:
             hdu.header[f"TCOMM{i}"] = col.description[:68]
-        ucd = col.meta.get("ucd") if col.meta else None
-        if ucd:
-            hdu.header[f"TUCD{i}"] = ucd[:68]
+        if _ucd(col):
+            hdu.header[f"TUCD{i}"] = _ucd(col)[:68]
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(out, overwrite=True)
 
 
-def _parquet(table: Any, out: Path) -> None:
+def _parquet(t: Any, out: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrow = pa.Table.from_pandas(table.to_pandas(), preserve_index=False)
+    arrow = pa.Table.from_pandas(t.to_pandas(), preserve_index=False)
     fields = []
     for f in arrow.schema:
-        col = table[f.name]
+        col = t[f.name]
         md = {"unit": str(col.unit) if col.unit is not None else "",
-              "description": col.description or "",
-              "ucd": (col.meta or {}).get("ucd", "")}
+              "description": col.description or "", "ucd": _ucd(col)}
         fields.append(f.with_metadata({k.encode(): v.encode() for k, v in md.items() if v}))
     pq.write_table(arrow.cast(pa.schema(fields)), out)
+
+
+def _html(t: Any, table_id: str, max_rows: int) -> str:
+    """An HTML ``<table>`` fragment (for pages such as the report)."""
+    esc = html_lib.escape
+    if not len(t):
+        return f'<p id="{esc(table_id)}">(no rows)</p>'
+    heads = []
+    for c in t.itercols():
+        unit = f" [{c.unit}]" if c.unit is not None and str(c.unit) else ""
+        title = f' title="{esc(c.description)}"' if c.description else ""
+        heads.append(f"<th{title}>{esc(c.name + unit)}</th>")
+    shapes = {c.name: _display_format(c) for c in t.itercols()}
+    body = []
+    for row in t[:max_rows]:
+        body.append("<tr>" + "".join(f"<td>{esc(_cell(row[c], shapes[c]))}</td>"
+                                     for c in t.colnames) + "</tr>")
+    more = (f"\n<p>… and {len(t) - max_rows} more rows.</p>" if len(t) > max_rows else "")
+    return (f'<table id="{esc(table_id)}">\n<thead><tr>{"".join(heads)}</tr></thead>\n'
+            "<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>" + more)
+
+
+def _cell(v: Any, shape: str | None) -> str:
+    v = _json_value(v)
+    if v is None:
+        return ""
+    return format(v, shape) if shape and isinstance(v, float) else str(v)
