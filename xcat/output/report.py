@@ -18,19 +18,15 @@ from xcat import resources
 from xcat.errors import XcatError
 from xcat.output import plots
 from xcat.output.samples import run_sample
+from xcat.output.tables import write_table
 from xcat.version import __version__
 
 REPORT_SAMPLES = ("xrb_candidates", "snr_candidates")
 MAX_ROWS = 200
 
 
-def _table_html(df: pd.DataFrame, table_id: str) -> str:
-    if df.empty:
-        return f'<p id="{table_id}">(no rows)</p>'
-    shown = df.head(MAX_ROWS)
-    more = f"<p>… and {len(df) - MAX_ROWS} more rows.</p>" if len(df) > MAX_ROWS else ""
-    return shown.to_html(index=False, table_id=table_id, na_rep="", float_format="%.4g",
-                         border=0, escape=True) + more
+def _table_html(rows: Any, table_id: str) -> str:
+    return write_table(rows, "html", max_rows=MAX_ROWS, table_id=table_id)
 
 
 def _png(fig: Any) -> str:
@@ -74,14 +70,15 @@ def build_report(store: Any, host: str, out: str | Path) -> Path:
     ]
     samples = []
     for s in REPORT_SAMPLES:
-        df = run_sample(store, s, {"host": name})
+        found = run_sample(store, s, {"host": name}, output="astropy")
         samples.append(f'<h2>{html.escape(s.replace("_", " ").capitalize())} '
-                       f'({len(df)})</h2>' + _table_html(df, f"sample-{s}"))
+                       f'({len(found)})</h2>' + _table_html(found, f"sample-{s}"))
     cats = store.catalogs()[["name", "kind", "rows", "source", "created"]]
     dist = ("unknown" if pd.isna(h.get("distance_mpc")) else
             f"{h['distance_mpc']:.3g} Mpc ({h.get('distance_method') or 'method unknown'}; "
             f"{h.get('distance_ref') or 'no reference'})")
-    page = Template((Path(__file__).parent / "templates" / "report.html").read_text())
+    page = Template((Path(__file__).resolve().parents[1] / "templates" / "report.html")
+                    .read_text())
     text = page.substitute(
         host=html.escape(str(name)), distance=html.escape(dist), version=__version__,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
