@@ -158,7 +158,7 @@ def test_templates_take_only_numbers():
     from xcat import resources
 
     slots = set()
-    for f in (resources.queries_dir() / "adql").glob("*.adql"):
+    for f in resources.ingest_dir().glob("*/*.adql"):
         slots |= set(re.findall(r"\{(\w+)\}", f.read_text()))
     assert slots <= {"ra", "dec", "radius_deg", "radius_arcmin", "box", "schema", "columns",
                      "detection_columns", "table", "ra_col", "dec_col"}

@@ -131,7 +131,7 @@ def test_source_outside_every_host_has_flux_but_no_luminosity(m101):
 
 
 def test_count_rates_become_fluxes_through_a_named_ecf(store, tmp_path):
-    from xcat.jobs.runner import ingest_file
+    from xcat.jobs.file import ingest_file
 
     ingest_file(store, make_2rxs(tmp_path / "r.parquet"), kind="rxs2", name="rxs2")
     df = store.sql("SELECT l.*, s.count_rate, s.count_rate_lo, s.hr1 FROM luminosities l "

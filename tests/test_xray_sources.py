@@ -162,7 +162,7 @@ def make_erass1(path):
 
 
 def test_2rxs_and_erass1_join_the_view(store, m101_vot, tmp_path):
-    from xcat.jobs.runner import ingest_file
+    from xcat.jobs.file import ingest_file
 
     store.ingest_csc(m101_vot)
     ingest_file(store, make_2rxs(tmp_path / "r.parquet"), kind="rxs2", name="rxs2")

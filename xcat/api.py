@@ -24,7 +24,8 @@ from astropy import units as u
 from xcat.catalog import cone as cone_mod
 from xcat.catalog.hats import MAX_PARTITION_ROWS
 from xcat.errors import XcatError
-from xcat.jobs.runner import ingest_file
+from xcat.jobs.file import FileJob
+from xcat.jobs.runner import run
 from xcat.sky.units import parse_quantity
 from xcat.store import registry
 from xcat.store.db import Database, Output
@@ -70,8 +71,8 @@ class Store(Database):
         Master sources go to ``name``, per-stack/observation rows to
         ``<name>_detections``. Returns what happened to each catalog.
         """
-        return ingest_file(self, Path(file), kind="csc", name=name, replace=replace,
-                           progress=progress)
+        return run(self, FileJob(kind="csc", file=Path(file), name=name), replace=replace,
+                   progress=progress)
 
     def ingest_table(self, file: str | os.PathLike, *, name: str, ra: str | None = None,
                      dec: str | None = None, key: str | None = None,
@@ -87,9 +88,10 @@ class Store(Database):
         >>> store.ingest_table("stars.parquet", name="stars", key="id")  # doctest: +SKIP
 
         """
-        return ingest_file(self, Path(file), kind="table", name=name, ra=ra, dec=dec, key=key,
-                           mapping=mapping, pos_err=pos_err, fmt=fmt, replace=replace,
-                           progress=progress, max_rows=max_rows or MAX_PARTITION_ROWS)
+        job = FileJob(kind="table", file=Path(file), name=name, ra=ra, dec=dec, key=key,
+                      mapping=mapping, pos_err=pos_err, fmt=fmt,
+                      max_rows=max_rows or MAX_PARTITION_ROWS)
+        return run(self, job, replace=replace, progress=progress)
 
     def set_astrometric_frame(self, catalog: str, sigma: str | float, *,
                               reference: str | None = None, note: str | None = None) -> None:

@@ -6,7 +6,6 @@ Each module registers its commands on the group defined in :mod:`xcat.cli.app`.
 
 from xcat.cli import (  # noqa: F401  (each module registers its commands)
     ingest,
-    ingest_products,
     output,
     science,
     xmatch,

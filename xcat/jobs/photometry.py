@@ -10,16 +10,18 @@ numeric column whose name holds the filter is its magnitude, one that also says
 
 Examples
 --------
->>> ingest_photometry("xcat-store", Path("daophot.csv"), key="ID", x="X", y="Y",
-...                   wcs=Path("f555w_drc.fits"))                       # doctest: +SKIP
+>>> from xcat.jobs.runner import run
+>>> job = PhotometryJob(file=Path("daophot.csv"), key="ID", x="X", y="Y",
+...                     wcs=Path("f555w_drc.fits"))
+>>> run("xcat-store", job)                                        # doctest: +SKIP
 ['daophot: loaded 1271 rows ...', 'daophot_photometry: loaded 2542 rows ...']
 
 """
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,66 +33,82 @@ from xcat.catalog.prepare import prepare
 from xcat.errors import XcatError
 from xcat.io.readers import read_table
 from xcat.io.table import ColumnMeta, InputTable, sha256_of
-from xcat.jobs.counterparts import name_from_file
-from xcat.jobs.runner import Provenance, install_into
+from xcat.jobs.base import Job, Provenance, options_detail
+from xcat.jobs.file import name_from_file
+from xcat.jobs.runner import CatalogInstall
 from xcat.store.kinds import load_definition
 
 FILTER_RE = re.compile(r"(?i)(?<![A-Za-z0-9])(F\d{3,4}(?:W2|LP|W|M|N|X))(?![A-Za-z0-9])")
 ERR_WORDS = {"e", "err", "error", "sig", "sigma", "unc", "d", "dmag"}
 
 
-def ingest_photometry(store_path: str | Path | None, file: Path, *, key: str,
-                      name: str | None = None, ra: str | None = None, dec: str | None = None,
-                      x: str | None = None, y: str | None = None, wcs: Path | None = None,
-                      origin: int = 1, filters: str | None = None, fmt: str | None = None,
-                      replace: bool = False) -> list[str]:
-    """Check ``file`` as a photometry list, then install ``<name>`` and ``<name>_photometry``."""
-    builds, prov = prepare_photometry(file, key=key, name=name, ra=ra, dec=dec, x=x, y=y,
-                                      wcs=wcs, origin=origin, filters=filters, fmt=fmt)
-    return install_into(store_path, builds, prov, replace=replace, progress=True)
+@dataclass(frozen=True, kw_only=True)
+class PhotometryJob(Job):
+    """Load an HST photometry list: sources to ``name``, magnitudes to ``name_photometry``.
 
+    Positions are ``ra``/``dec`` columns, or pixel columns ``x``/``y`` with the FITS WCS
+    in ``wcs`` (``origin`` 1: FITS/DS9/DAOPhot, 0: numpy); ``filters``
+    (``"F555W=m555:e555,..."``) names the magnitude columns when their names do not.
+    """
 
-def prepare_photometry(file: Path, *, key: str, name: str | None = None,
-                       ra: str | None = None, dec: str | None = None, x: str | None = None,
-                       y: str | None = None, wcs: Path | None = None, origin: int = 1,
-                       filters: str | None = None, fmt: str | None = None):
-    """Read and check a photometry list without touching any store; (builds, provenance)."""
-    file = file.absolute()
-    inp = read_table(file, fmt)
-    name = name or name_from_file(file)
-    if key not in inp.table.column_names:
-        raise XcatError(f"{inp.source}: no ID column '{key}'")
-    detail = {"kind": "hst", "key": key, "format": fmt, "filters": filters}
-    if x or y or wcs:
-        if not (x and y and wcs) or ra or dec:
-            raise XcatError("pixel positions need --x, --y and --wcs (and no --ra/--dec)")
-        sky_ra, sky_dec, wcs_text = pixels_to_sky(inp, x, y, wcs, origin)
-        for col, values in (("ra", sky_ra), ("dec", sky_dec)):
-            if col in inp.table.column_names:
-                raise XcatError(f"{inp.source}: has a column '{col}' already; rename it with "
-                                "a table edit or give --ra/--dec instead of pixels")
-            inp.table = inp.table.append_column(col, pa.array(values, pa.float64()))
-            inp.meta[col] = ColumnMeta(unit="deg", ucd=f"pos.eq.{col};meta.main",
-                                       description=f"From {x}/{y} with the WCS of {wcs.name} "
-                                       f"(origin {origin})", source_column=f"{x},{y}")
-        ra, dec = "ra", "dec"
-        detail.update(x=x, y=y, origin=origin, wcs_sha256=_sha_text(wcs_text))
-    mags = find_filters(inp, filters, skip={key})
-    check_unique(inp.table, [key], inp.source)
-    builds = prepare(inp, load_definition("hst"), name=name, ra=ra, dec=dec, key=key)
-    main = builds[0]
-    long = _long_form(main, key, mags)
-    meta = {"filter": ColumnMeta(description="HST filter"),
-            "mag": ColumnMeta(unit="mag", description="Magnitude, as given"),
-            "mag_err": ColumnMeta(unit="mag", description="Magnitude error, as given"),
-            main.ra: ColumnMeta(unit="deg", description="Source position"),
-            main.dec: ColumnMeta(unit="deg", description="Source position")}
-    child = CatalogBuild(f"{name}_photometry", "hst_photometry", long, meta, main.ra,
-                         main.dec, [key, "filter"], parent=name,
-                         notes=[f"filters: {', '.join(mags)}"])
-    prov = Provenance(str(file), json.dumps({k: v for k, v in detail.items() if v},
-                                            sort_keys=True), sha256_of(file))
-    return [main, child], prov
+    file: Path
+    key: str
+    name: str | None = None
+    ra: str | None = None
+    dec: str | None = None
+    x: str | None = None
+    y: str | None = None
+    wcs: Path | None = None
+    origin: int = 1
+    filters: str | None = None
+    fmt: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file", Path(self.file))
+        if self.x or self.y or self.wcs:
+            if not (self.x and self.y and self.wcs) or self.ra or self.dec:
+                raise XcatError("pixel positions need --x, --y and --wcs (and no --ra/--dec)")
+            if self.origin not in (0, 1):
+                raise XcatError(f"--origin {self.origin}: use 1 (FITS/DS9) or 0 (numpy)")
+            object.__setattr__(self, "wcs", Path(self.wcs))
+
+    def prepare(self) -> CatalogInstall:
+        """Read and check the list without touching any store."""
+        file = self.file.absolute()
+        inp = read_table(file, self.fmt)
+        name = self.name or name_from_file(file)
+        key, ra, dec, x, y, wcs = self.key, self.ra, self.dec, self.x, self.y, self.wcs
+        if key not in inp.table.column_names:
+            raise XcatError(f"{inp.source}: no ID column '{key}'")
+        detail = {"kind": "hst", "key": key, "format": self.fmt, "filters": self.filters}
+        if x and y and wcs:
+            sky_ra, sky_dec, wcs_text = pixels_to_sky(inp, x, y, wcs, self.origin)
+            for col, values in (("ra", sky_ra), ("dec", sky_dec)):
+                if col in inp.table.column_names:
+                    raise XcatError(f"{inp.source}: has a column '{col}' already; rename it "
+                                    "with a table edit or give --ra/--dec instead of pixels")
+                inp.table = inp.table.append_column(col, pa.array(values, pa.float64()))
+                inp.meta[col] = ColumnMeta(unit="deg", ucd=f"pos.eq.{col};meta.main",
+                                           description=f"From {x}/{y} with the WCS of "
+                                           f"{wcs.name} (origin {self.origin})",
+                                           source_column=f"{x},{y}")
+            ra, dec = "ra", "dec"
+            detail.update(x=x, y=y, origin=self.origin, wcs_sha256=_sha_text(wcs_text))
+        mags = find_filters(inp, self.filters, skip={key})
+        check_unique(inp.table, [key], inp.source)
+        builds = prepare(inp, load_definition("hst"), name=name, ra=ra, dec=dec, key=key)
+        main = builds[0]
+        long = _long_form(main, key, mags)
+        meta = {"filter": ColumnMeta(description="HST filter"),
+                "mag": ColumnMeta(unit="mag", description="Magnitude, as given"),
+                "mag_err": ColumnMeta(unit="mag", description="Magnitude error, as given"),
+                main.ra: ColumnMeta(unit="deg", description="Source position"),
+                main.dec: ColumnMeta(unit="deg", description="Source position")}
+        child = CatalogBuild(f"{name}_photometry", "hst_photometry", long, meta, main.ra,
+                             main.dec, [key, "filter"], parent=name,
+                             notes=[f"filters: {', '.join(mags)}"])
+        prov = Provenance(str(file), options_detail(detail), sha256_of(file))
+        return CatalogInstall([([main, child], prov)])
 
 
 def pixels_to_sky(inp: InputTable, x: str, y: str, wcs_file: Path,

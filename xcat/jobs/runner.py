@@ -1,11 +1,16 @@
-"""Ingest jobs: read → prepare → write staging HATS dirs → swap in atomically with the
-registry change. Bad input raises ``XcatError`` before anything in the store changes.
+"""The one runner of every ingest job: check → build beside → install + registry in one
+transaction → views refreshed.
+
+:func:`run` asks the job to prepare (read and check its input, no store touched), and
+only then opens (creating if needed) the store and installs. Catalogs are written as
+HATS directories beside the live ones and swapped in with the registry change in one
+transaction (:func:`install`); bad input raises ``XcatError`` before anything in the
+store changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import sys
 import uuid
@@ -15,96 +20,67 @@ from pathlib import Path
 from xcat.catalog import hats as hats_writer
 from xcat.catalog.build import CatalogBuild
 from xcat.catalog.cone import invalidate
-from xcat.catalog.prepare import prepare
 from xcat.errors import XcatError
-from xcat.io.readers import from_astropy, read_table
-from xcat.io.table import InputTable, sha256_of
+from xcat.jobs.base import Install, Job, Provenance
 from xcat.store import layout, registry
 from xcat.store.db import Database
-from xcat.store.kinds import load_definition
 from xcat.store.migrations import schema_version
 from xcat.store.sql import transaction
 from xcat.store.views import drop_catalog_views
 from xcat.store.views import refresh as refresh_views
 from xcat.version import __version__
 
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a catalog came from: a file (absolute path) or a service URL, and how."""
-
-    source: str
-    detail: str
-    sha256: str
+#: Catalogs of one input: the builds (main catalog first) and where they came from.
+Batch = tuple[list[CatalogBuild], Provenance]
 
 
-def prepare_file(file: Path, *, kind: str, name: str, ra: str | None = None,
-                 dec: str | None = None, key: str | None = None, mapping: str | None = None,
-                 pos_err: tuple[str, ...] = (), fmt: str | None = None
-                 ) -> tuple[list[CatalogBuild], Provenance]:
-    """Read and check ``file`` without touching any store."""
-    definition = load_definition(kind)
-    file = file.absolute()
-    inp = read_table(file, fmt)
-    opts = {"kind": kind, "ra": ra, "dec": dec, "key": key, "map": mapping,
-            "pos_err": list(pos_err) or None, "format": fmt}
-    detail = json.dumps({k: v for k, v in opts.items() if v}, sort_keys=True)
-    prov = Provenance(str(file), detail, sha256_of(file))
-    builds = prepare(inp, definition, name=name, ra=ra, dec=dec, key=key, mapping=mapping,
-                     pos_err=pos_err)
-    return builds, prov
+def run(store: Database | str | Path | None, job: Job, *, replace: bool = False,
+        progress: bool = False, dry_run: bool = False) -> list[str]:
+    """Run ``job`` into ``store`` (an open store, or a path: opened, created if needed).
 
-
-def prepare_table(table, *, source: str, detail: str, sha256: str, kind: str, name: str,
-                  ra: str | None = None, dec: str | None = None, key: str | None = None,
-                  mapping: str | None = None, pos_err: tuple[str, ...] = ()
-                  ) -> tuple[list[CatalogBuild], Provenance]:
-    """Check an in-memory astropy Table (e.g. a TAP result) without touching any store.
-
-    ``source`` is where it came from (a service URL), ``detail`` how (the ADQL sent),
-    and ``sha256`` the hash of the bytes received.
-    """
-    inp: InputTable = from_astropy(table, source, "service")
-    if inp.table.num_rows == 0:
-        raise XcatError(f"{source}: the service returned no rows")
-    builds = prepare(inp, load_definition(kind), name=name, ra=ra, dec=dec, key=key,
-                     mapping=mapping, pos_err=pos_err)
-    return builds, Provenance(source, detail, sha256)
-
-
-def install_into(store_path: str | Path | None, builds: list[CatalogBuild], prov: Provenance,
-                 *, replace: bool = False, progress: bool = False) -> list[str]:
-    """Open (creating if needed) the store at ``store_path`` and install checked builds."""
-    with Database.open(store_path, create=True) as store:
-        return install(store, builds, prov, replace=replace, progress=progress)
-
-
-def ingest_file(store: Database, file: Path, *, replace: bool = False, progress: bool = False,
-                max_rows: int = hats_writer.MAX_PARTITION_ROWS, **options) -> list[str]:
-    """Ingest one file into an open store; return a line per catalog touched.
-
-    ``options`` are those of :func:`prepare_file` (kind, name, ra, dec, key, mapping,
-    pos_err, fmt). ``max_rows`` is the most rows a HATS partition may hold
-    (hats-import's ``pixel_threshold``).
-    """
-    builds, prov = prepare_file(file, **options)
-    return install(store, builds, prov, replace=replace, progress=progress, max_rows=max_rows)
-
-
-def ingest_path(store_path: str | Path | None, file: Path, *, replace: bool = False,
-                progress: bool = False, **options) -> list[str]:
-    """Check ``file`` first, then open (creating if needed) the store and install it.
-
-    A bad input therefore never creates or touches a store.
+    The job is prepared first, so a bad input, a network failure or a service error
+    never creates or touches a store. ``dry_run`` returns what a service job would
+    send instead (no network, no store). Returns a line per catalog touched.
 
     Examples
     --------
-    >>> ingest_path("xcat-store", Path("cscresults_M101.vot"), kind="csc", name="csc")
+    >>> from xcat.jobs.file import FileJob
+    >>> run("xcat-store", FileJob(kind="csc", file=Path("cscresults_M101.vot")))
     ... # doctest: +SKIP
+    ['csc: loaded 555 rows (1 partitions) from cscresults_M101.vot', ...]
 
     """
-    builds, prov = prepare_file(file, **options)
-    return install_into(store_path, builds, prov, replace=replace, progress=progress)
+    if dry_run:
+        return job.describe()
+    ready = job.prepare()
+    if isinstance(store, Database):
+        return ready.install(store, replace=replace, progress=progress)
+    with Database.open(store, create=ready.create_store) as db:
+        return ready.install(db, replace=replace, progress=progress)
+
+
+@dataclass
+class CatalogInstall(Install):
+    """Checked catalogs to install: one batch per input (most jobs have one)."""
+
+    batches: list[Batch]
+    max_rows: int = hats_writer.MAX_PARTITION_ROWS
+
+    def install(self, store: Database, *, replace: bool = False,
+                progress: bool = False) -> list[str]:
+        """Install every batch (all names checked first when there are several)."""
+        if len(self.batches) > 1:
+            for builds, prov in self.batches:
+                check_names(store, builds, prov, replace=replace)
+        lines: list[str] = []
+        for builds, prov in self.batches:
+            lines += install(store, builds, prov, replace=replace, progress=progress,
+                             max_rows=self.max_rows)
+        return lines + self.finish(store)
+
+    def finish(self, store: Database) -> list[str]:
+        """What a job records after its catalogs are in (e.g. a cross-match run)."""
+        return []
 
 
 def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
@@ -196,9 +172,6 @@ def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
     finally:
         if bar:
             bar.close()
-    (out / layout.PROVENANCE_FILE).write_text(json.dumps(
-        {"name": b.name, "kind": b.kind, "source": prov.source, "detail": prov.detail,
-         "sha256": prov.sha256, "rows": table.num_rows}, indent=1))
     return parts
 
 
@@ -231,6 +204,7 @@ def _swap(store: Database, staged: dict, orphans: list[str], prov: Provenance,
                     "xcat_version": __version__, "schema_version": version, "ra_column": b.ra,
                     "dec_column": b.dec, "key_columns": b.key, "parent": b.parent,
                     "n_partitions": len(parts),
+                    # informational: the folder is always layout.catalog_dir(store, name)
                     "path": str(layout.catalog_dir(Path(), name))})
                 for i, f in enumerate(b.table.schema):
                     m = b.meta.get(f.name)

@@ -1,51 +1,37 @@
-"""Ingest jobs that query live VO services: CSC TAP cones (2.1 or 2.0), HEASARC 2RXS and
-eRASS1 cones, and any user ADQL sent to those services.
+"""Ingests that query a live VO service: CSC TAP cones (2.1 or 2.0), HEASARC 2RXS and
+eRASS1 cones, Gaia DR3 and VizieR cones, and any user ADQL sent to those services.
 
-Every job has one shape: check the options and build a :class:`RemoteQuery` (no
-network), fetch and check the answer (:func:`xcat.services.run_tap`), prepare the
-catalogs (:func:`xcat.ingest.prepare_table`), and only then open the store and
-install them. So a network failure, a service error or bad rows leave the store as
-it was. The registry records the service URL as ``source``, the ADQL sent as
-``source_detail`` and the SHA-256 of the response bytes. The TAP upload join lives in
-:mod:`xcat.upload_match`.
+The service of each kind is the ``source`` of its ``ingest/<kind>/job.toml`` (CSC: one
+per release) and its cone query the ``cone.adql`` beside it. A :class:`TapJob`
+checks its options on construction (no network); :meth:`TapJob.prepare` sends the
+query, checks the answer (:func:`xcat.remote.services.run_tap`) and prepares the
+catalogs, and only then does the runner open the store. So a network failure, a
+service error or bad rows leave the store as it was. The registry records the service
+URL as ``source``, the ADQL sent as ``source_detail`` and the SHA-256 of the response
+bytes. The TAP upload join is :mod:`xcat.jobs.upload`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xcat.catalog.build import CatalogBuild, check_name
 from xcat.catalog.cone import radius_degrees
+from xcat.catalog.prepare import prepare
 from xcat.errors import XcatError
-from xcat.jobs.runner import ingest_path, install_into, prepare_table
+from xcat.io.readers import from_astropy
+from xcat.jobs.base import Job, Provenance
+from xcat.jobs.runner import CatalogInstall
 from xcat.remote import adql
 from xcat.remote.services import Service, get_service, resolve_name, run_tap
-from xcat.store.kinds import load_definition
-
-# HEASARC catalog kind -> default catalog name; CSC release -> service name = catalog name
-HEASARC_KINDS = {"rxs2": "rxs2", "erass1": "erass1"}
-CSC_NAMES = {"2.1": "csc21", "2.0": "csc20"}
+from xcat.store.kinds import known_kinds, load_definition
 
 
 @dataclass(frozen=True)
-class RemoteQuery:
-    """What a remote ingest sends: the service, the ADQL, and the catalog it becomes."""
-
-    service: Service
-    adql: str
-    kind: str
-    name: str
-
-    def describe(self) -> list[str]:
-        """Lines for ``--dry-run``: where it would go, what it would load, the ADQL."""
-        return [f"service: {self.service.name} {self.service.url} "
-                f"(TAP sync: POST {self.service.url}/sync)",
-                f"catalog: {self.name} (kind {self.kind})", "ADQL:", self.adql]
-
-
-@dataclass(frozen=True)
-class SourceOptions:
+class Source:
     """Where the rows come from, as given on the command line (checked by :meth:`check`)."""
 
     file: Path | None = None
@@ -83,145 +69,147 @@ class SourceOptions:
         if self.radius is not None and not needs_radius:
             raise XcatError("--radius goes with --cone, --object or --upload")
 
-    @property
-    def remote(self) -> bool:
-        """Whether the rows come from a service (not from FILE)."""
-        return self.file is None
+
+@dataclass(frozen=True)
+class RemoteQuery:
+    """What a remote ingest sends: the service, the ADQL, and the catalog it becomes."""
+
+    service: Service
+    adql: str
+    kind: str
+    name: str
+
+    def describe(self) -> list[str]:
+        """Lines for ``--dry-run``: where it would go, what it would load, the ADQL."""
+        return [f"service: {self.service.name} {self.service.url} "
+                f"(TAP sync: POST {self.service.url}/sync)",
+                f"catalog: {self.name} (kind {self.kind})", "ADQL:", self.adql]
 
 
-def target_cone(cone: str | None, object_name: str | None, radius: str) -> adql.Cone:
-    """The cone of ``--cone "RA DEC"`` or ``--object NAME`` (Sesame) with ``--radius``.
+@dataclass(frozen=True, kw_only=True)
+class TapJob(Job):
+    """A cone (``cone`` "RA DEC" or ``object_name`` via Sesame, with ``radius``) or the
+    user's ``adql``, sent to the service of ``kind``.
 
-    Examples
-    --------
-    >>> target_cone("210.80 54.35", None, "12arcmin")
-    Cone(ra=210.8, dec=54.35, radius_deg=0.2)
-
-    """
-    radius_deg = radius_degrees(radius)
-    ra, dec = (resolve_name(object_name) if object_name is not None
-               else adql.parse_position(cone or ""))
-    return adql.Cone(ra, dec, radius_deg)
-
-
-def csc_query(opts: SourceOptions, *, release: str = "2.1", detections: bool = False,
-              name: str | None = None) -> RemoteQuery:
-    """The CSC TAP query of ``opts`` (a cone, or the user's ``--adql``), not yet sent.
-
-    Examples
-    --------
-    >>> q = csc_query(SourceOptions(cone="210.80 54.35", radius="12arcmin"))
-    >>> q.service.url, q.name
-    ('http://cda.cfa.harvard.edu/csc21tap', 'csc21')
-
-    """
-    if release not in CSC_NAMES:
-        raise XcatError(f"--release {release}: choose 2.1 or 2.0")
-    if detections and opts.adql is not None:
-        raise XcatError("--with-detections builds the joins itself; with --adql select the "
-                        "detection columns yourself")
-    service = get_service(CSC_NAMES[release])
-    if opts.adql is not None:
-        text = opts.adql.strip()
-    else:
-        cone = target_cone(opts.cone, opts.object_name, opts.radius or "")
-        text = adql.csc_cone(cone, schema=service.schema or CSC_NAMES[release],
-                             detections=detections)
-    return RemoteQuery(service, text, "csc", name or CSC_NAMES[release])
-
-
-def heasarc_query(kind: str, opts: SourceOptions, *, name: str | None = None) -> RemoteQuery:
-    """The HEASARC query for ``kind`` (``rxs2``: rass2rxs, ``erass1``: erass1main).
+    ``release`` (CSC: 2.1 or 2.0) picks the service; ``with_detections`` (CSC) adds one
+    row per observation (``<name>_detections``); ``catalog`` is the VizieR table id and
+    ``ra_col``/``dec_col`` its position columns.
 
     Examples
     --------
-    >>> heasarc_query("erass1", SourceOptions(cone="0 -30", radius="1deg")).adql.split()[3]
-    'erass1main'
-
-    """
-    if kind not in HEASARC_KINDS:
-        raise XcatError(f"no HEASARC ingest for '{kind}' (known: {', '.join(HEASARC_KINDS)})")
-    service = get_service("heasarc")
-    if opts.adql is not None:
-        text = opts.adql.strip()
-    else:
-        text = adql.heasarc_cone(kind, target_cone(opts.cone, opts.object_name,
-                                                   opts.radius or ""))
-    return RemoteQuery(service, text, kind, name or HEASARC_KINDS[kind])
-
-
-def fetch_and_prepare(query: RemoteQuery) -> tuple[list[Any], Any]:
-    """Send the query, check the answer, and prepare its catalogs (store untouched)."""
-    answer = run_tap(query.service, query.adql)
-    table = match_definition_case(answer.table, query.kind)
-    return prepare_table(table, source=query.service.url, detail=query.adql,
-                         sha256=answer.sha256, kind=query.kind, name=query.name)
-
-
-def ingest_remote(store_path: str | Path | None, query: RemoteQuery, *, replace: bool = False,
-                  progress: bool = False) -> list[str]:
-    """Run ``query``, then install what it returned into the store; a line per catalog.
-
-    Examples
-    --------
-    >>> q = csc_query(SourceOptions(object_name="M101", radius="12arcmin"))  # doctest: +SKIP
-    >>> ingest_remote("xcat-store", q)                                     # doctest: +SKIP
-    ['csc21: loaded 131 rows (1 partitions) from http://cda.cfa.harvard.edu/csc21tap']
-
-    """
-    builds, prov = fetch_and_prepare(query)
-    return install_into(store_path, builds, prov, replace=replace, progress=progress)
-
-
-def run_csc(store_path: str | Path | None, opts: SourceOptions, *, release: str | None = None,
-            detections: bool = False, name: str | None = None, dry_run: bool = False,
-            replace: bool = False, progress: bool = False) -> list[str]:
-    """``xcat ingest csc``: a file (CSCview/TAP/CLI export) or a CSC TAP query.
-
-    Examples
-    --------
-    >>> lines = run_csc(None, SourceOptions(cone="210.80 54.35", radius="12arcmin"),
-    ...                 dry_run=True)
-    >>> lines[1]
+    >>> job = TapJob(kind="csc", cone="210.80 54.35", radius="12arcmin")
+    >>> job.describe()[1]
     'catalog: csc21 (kind csc)'
-
-    """
-    opts.check()
-    if not opts.remote:
-        _file_only(release=release, with_detections=detections, dry_run=dry_run)
-
-        return ingest_path(store_path, opts.file, kind="csc", name=name or "csc",
-                           replace=replace, progress=progress)
-    query = csc_query(opts, release=release or "2.1", detections=detections, name=name)
-    if dry_run:
-        return query.describe()
-    return ingest_remote(store_path, query, replace=replace, progress=progress)
-
-
-def run_heasarc(store_path: str | Path | None, kind: str, opts: SourceOptions, *,
-                name: str | None = None, dry_run: bool = False, replace: bool = False,
-                progress: bool = False) -> list[str]:
-    """``xcat ingest 2rxs`` / ``xcat ingest erass1`` without an upload: a file or a cone/ADQL.
-
-    Examples
-    --------
-    >>> lines = run_heasarc(None, "rxs2", SourceOptions(cone="0 90", radius="1deg"),
-    ...                     dry_run=True)
-    >>> print(lines[-1])
+    >>> print(TapJob(kind="rxs2", cone="0 90", radius="1deg").describe()[-1])
     SELECT * FROM rass2rxs
     WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 0.0, 90.0, 1.0))
 
     """
-    opts.check()
-    if not opts.remote:
-        _file_only(dry_run=dry_run)
 
-        return ingest_path(store_path, opts.file, kind=kind, name=name or HEASARC_KINDS[kind],
-                           replace=replace, progress=progress)
-    query = heasarc_query(kind, opts, name=name)
-    if dry_run:
-        return query.describe()
-    return ingest_remote(store_path, query, replace=replace, progress=progress)
+    kind: str
+    cone: str | None = None
+    object_name: str | None = None
+    radius: str | None = None
+    adql: str | None = None
+    name: str | None = None
+    release: str | None = None
+    with_detections: bool = False
+    catalog: str | None = None
+    ra_col: str | None = None
+    dec_col: str | None = None
+
+    def __post_init__(self) -> None:
+        Source(cone=self.cone, object_name=self.object_name, radius=self.radius,
+               adql=self.adql).check()
+        remote = [k for k in known_kinds() if load_definition(k).source]
+        if self.kind not in remote:
+            raise XcatError(f"no service ingest for '{self.kind}' (known: {', '.join(remote)})")
+        releases = load_definition(self.kind).releases
+        if self.release is not None and not releases:
+            raise XcatError(f"--release applies to CSC, not to '{self.kind}'")
+        if self.release is not None and self.release not in releases:
+            raise XcatError(f"--release {self.release}: choose {' or '.join(releases)}")
+        if self.with_detections and self.kind != "csc":
+            raise XcatError(f"--with-detections applies to CSC, not to '{self.kind}'")
+        if self.with_detections and self.adql is not None:
+            raise XcatError("--with-detections builds the joins itself; with --adql select "
+                            "the detection columns yourself")
+        if self.kind == "vizier":
+            if not self.catalog and self.adql is None:
+                raise XcatError("give the VizieR CATALOG (e.g. I/355/gaiadr3) with --cone")
+            if self.catalog and self.adql is None:
+                adql.check_vizier_table(self.catalog)
+                for c in (self.ra_col, self.dec_col):
+                    adql.check_column(c or "RAJ2000")
+        elif self.catalog:
+            raise XcatError(f"xcat ingest {self.kind} takes no CATALOG")
+        if self.name is not None:
+            check_name(self.name)
+        if self.radius is not None:
+            radius_degrees(self.radius)
+        if self.cone is not None:
+            self.target()
+
+    def target(self) -> adql.Cone:
+        """The cone of ``cone`` or ``object_name`` (Sesame: needs the network)."""
+        radius_deg = radius_degrees(self.radius or "")
+        ra, dec = (resolve_name(self.object_name) if self.object_name is not None
+                   else adql.parse_position(self.cone or ""))
+        return adql.Cone(ra, dec, radius_deg)
+
+    def query(self) -> RemoteQuery:
+        """The query this job sends (not yet sent)."""
+        definition = load_definition(self.kind)
+        service = get_service(definition.releases[self.release] if self.release
+                              else definition.source)
+        if self.adql is not None:
+            text = self.adql.strip()
+        elif self.kind == "csc":
+            text = adql.csc_cone(self.target(), schema=service.schema or service.name,
+                                 detections=self.with_detections)
+        elif self.kind == "vizier":
+            text = adql.vizier_cone(self.catalog or "", self.target(),
+                                    ra_col=self.ra_col or "RAJ2000",
+                                    dec_col=self.dec_col or "DEJ2000")
+        else:
+            text = adql.cone_query(self.kind, self.target())
+        return RemoteQuery(service, text, self.kind, self.name or self._default_name(service))
+
+    def describe(self) -> list[str]:
+        """Where the query would go, what it would load, and the ADQL."""
+        return self.query().describe()
+
+    def prepare(self) -> CatalogInstall:
+        """Send the query, check the answer, prepare its catalogs (store untouched)."""
+        q = self.query()
+        answer = run_tap(q.service, q.adql)
+        table = match_definition_case(answer.table, q.kind)
+        builds, prov = prepare_table(table, source=q.service.url, detail=q.adql,
+                                     sha256=answer.sha256, kind=q.kind, name=q.name)
+        return CatalogInstall([(builds, prov)])
+
+    def _default_name(self, service: Service) -> str:
+        definition = load_definition(self.kind)
+        if definition.releases:  # one service per release: the catalog is named after it
+            return service.name
+        if self.kind == "vizier":
+            name = re.sub(r"[^A-Za-z0-9]+", "_", self.catalog or "vizier").strip("_").lower()
+            return name if name[:1].isalpha() else f"vizier_{name}"
+        return definition.default_name
+
+
+def prepare_table(table: Any, *, source: str, detail: str, sha256: str, kind: str,
+                  name: str) -> tuple[list[CatalogBuild], Provenance]:
+    """Check an in-memory astropy Table (a TAP answer) without touching any store.
+
+    ``source`` is where it came from (a service URL), ``detail`` how (the ADQL sent),
+    and ``sha256`` the hash of the bytes received.
+    """
+    inp = from_astropy(table, source, "service")
+    if inp.table.num_rows == 0:
+        raise XcatError(f"{source}: the service returned no rows")
+    builds = prepare(inp, load_definition(kind), name=name)
+    return builds, Provenance(source, detail, sha256)
 
 
 def match_definition_case(table: Any, kind: str) -> Any:
@@ -243,11 +231,3 @@ def match_definition_case(table: Any, kind: str) -> Any:
     table = table.copy(copy_data=False)
     table.rename_columns(names, new)
     return table
-
-
-def _file_only(*, release: str | None = None, with_detections: bool = False,
-               dry_run: bool = False) -> None:
-    for flag, value in (("--release", release), ("--with-detections", with_detections),
-                        ("--dry-run", dry_run)):
-        if value:
-            raise XcatError(f"{flag} applies to service queries, not to FILE")

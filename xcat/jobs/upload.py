@@ -5,8 +5,9 @@ does for CARMENES x 2RXS (``SELECT ... FROM rass2rxs AS c, tap_upload.<t> AS u W
 1=CONTAINS(POINT('ICRS',c.ra,c.dec), CIRCLE('ICRS',u.ra,u.dec,r))``) and stores three
 things: the uploaded table as its own catalog (the normal file ingest, kind
 ``table``), the matched 2RXS rows once each as the ``rxs2`` catalog, and the pairs as
-a cross-match run (:mod:`xcat.xmatch_runs`) whose separations xcat computes with
-astropy from the positions it stores. Only ``xcat_row, ra, dec`` are uploaded.
+a cross-match run (:mod:`xcat.catalog.runs`) whose separations xcat computes with
+astropy from the positions it stores. Only ``xcat_row, ra, dec`` are uploaded; the
+join is ``ingest/rxs2/upload.adql``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import pyarrow.compute as pc
 from xcat.catalog.cone import radius_degrees
 from xcat.catalog.runs import XmatchRun, rank_pairs, record_run
 from xcat.errors import XcatError
-from xcat.jobs.runner import check_names, install, prepare_file, prepare_table
-from xcat.jobs.tap import SourceOptions, run_heasarc
+from xcat.jobs.base import Job
+from xcat.jobs.file import FileJob
+from xcat.jobs.runner import CatalogInstall
+from xcat.jobs.tap import Source, prepare_table
 from xcat.remote import adql
 from xcat.remote.services import Service, get_service, run_tap
 from xcat.sky.spherical import separation_deg
@@ -77,45 +80,82 @@ class Matches:
     notes: list[str] = field(default_factory=list)
 
 
-def plan_upload(opts: SourceOptions, *, upload_name: str | None = None,
-                upload_ra: str | None = None, upload_dec: str | None = None,
-                upload_key: str | None = None, name: str | None = None) -> UploadPlan:
-    """Read and check the upload file and build the query; no network, no store.
+@dataclass(frozen=True, kw_only=True)
+class UploadJob(Job):
+    """Match every row of ``file`` to 2RXS at HEASARC within ``radius`` (TAP upload join).
+
+    ``upload_name`` (default from the file name), ``upload_ra``/``upload_dec`` and
+    ``upload_key`` (default: the first column unique on every row) describe the
+    uploaded table; ``name`` is the 2RXS catalog (default ``rxs2``); ``adql`` replaces
+    the built join.
 
     Examples
     --------
-    >>> plan = plan_upload(SourceOptions(upload=Path("cif20.Mother.v01.csv"),
-    ...                                  radius="8arcsec"), upload_name="carmenes")
-    ... # doctest: +SKIP
-    >>> plan.describe()[-1]                                          # doctest: +SKIP
+    >>> job = UploadJob(file=Path("cif20.Mother.v01.csv"), radius="8arcsec",
+    ...                 upload_name="carmenes")
+    >>> job.run_name
+    'carmenes_x_rxs2'
 
     """
-    from astropy.table import Table
 
+    file: Path
+    radius: str
+    adql: str | None = None
+    name: str | None = None
+    upload_name: str | None = None
+    upload_ra: str | None = None
+    upload_dec: str | None = None
+    upload_key: str | None = None
 
-    file = Path(opts.upload or "")
-    radius_deg = radius_degrees(opts.radius or "")
-    upload_name = upload_name or default_name(file)
-    name = name or RIGHT_KIND
-    if upload_name == name:
-        raise XcatError(f"the upload catalog and the 2RXS catalog are both named '{name}'; "
-                        "choose another --upload-name or --name")
-    options = {"kind": "table", "name": upload_name, "ra": upload_ra, "dec": upload_dec}
-    try:
-        builds, prov = prepare_file(file, key=upload_key, **options)
-        key = upload_key or pick_key(builds[0])
-        if not upload_key:
-            builds, prov = prepare_file(file, key=key, **options)
-    except XcatError as exc:
-        raise XcatError(str(exc).replace("--ra ", "--upload-ra ").replace(
-            "--dec ", "--upload-dec ").replace("--key ", "--upload-key ")) from exc
-    b = builds[0]
-    upload = Table({adql.UPLOAD_ROW: np.arange(b.table.num_rows, dtype=np.int64),
-                    "ra": b.table.column(b.ra).to_numpy(zero_copy_only=False),
-                    "dec": b.table.column(b.dec).to_numpy(zero_copy_only=False)})
-    text = opts.adql.strip() if opts.adql is not None else adql.rxs2_upload_join(radius_deg)
-    return UploadPlan(get_service("heasarc"), text, radius_deg, file, upload_name, key,
-                      builds, prov, upload, name)
+    def __post_init__(self) -> None:
+        Source(upload=self.file, radius=self.radius, adql=self.adql).check(uploads=True)
+        radius_degrees(self.radius)
+        object.__setattr__(self, "file", Path(self.file))
+        object.__setattr__(self, "upload_name", self.upload_name or default_name(self.file))
+        object.__setattr__(self, "name", self.name or RIGHT_KIND)
+        if self.upload_name == self.name:
+            raise XcatError(f"the upload catalog and the 2RXS catalog are both named "
+                            f"'{self.name}'; choose another --upload-name or --name")
+
+    @property
+    def run_name(self) -> str:
+        """Name of the cross-match run: ``<upload>_x_<rxs2>``."""
+        return f"{self.upload_name}_x_{self.name}"
+
+    def plan(self) -> UploadPlan:
+        """Read and check the upload file and build the query; no network, no store."""
+        from astropy.table import Table
+
+        try:
+            builds, prov = self._read(self.upload_key)
+            key = self.upload_key or pick_key(builds[0])
+            if not self.upload_key:
+                builds, prov = self._read(key)
+        except XcatError as exc:
+            raise XcatError(str(exc).replace("--ra ", "--upload-ra ").replace(
+                "--dec ", "--upload-dec ").replace("--key ", "--upload-key ")) from exc
+        b = builds[0]
+        upload = Table({adql.UPLOAD_ROW: np.arange(b.table.num_rows, dtype=np.int64),
+                        "ra": b.table.column(b.ra).to_numpy(zero_copy_only=False),
+                        "dec": b.table.column(b.dec).to_numpy(zero_copy_only=False)})
+        radius_deg = radius_degrees(self.radius)
+        text = self.adql.strip() if self.adql is not None else adql.rxs2_upload_join(radius_deg)
+        return UploadPlan(get_service("heasarc"), text, radius_deg, self.file,
+                          self.upload_name or "", key, builds, prov, upload, self.name or "")
+
+    def describe(self) -> list[str]:
+        """What would be uploaded and sent (reads the upload file; no network)."""
+        return self.plan().describe()
+
+    def prepare(self) -> UploadInstall:
+        """Read the upload file, send the join, check the answer (store untouched)."""
+        plan = self.plan()
+        return UploadInstall(plan, fetch_matches(plan))
+
+    def _read(self, key: str | None):
+        job = FileJob(kind="table", file=self.file, name=self.upload_name, ra=self.upload_ra,
+                      dec=self.upload_dec, key=key)
+        return job.prepare().batches[0]
 
 
 def fetch_matches(plan: UploadPlan) -> Matches:
@@ -165,15 +205,17 @@ def fetch_matches(plan: UploadPlan) -> Matches:
     return Matches(builds, prov, pairs, notes)
 
 
-def install_matches(store_path: str | Path | None, plan: UploadPlan, matches: Matches, *,
-                    replace: bool = False, progress: bool = False) -> list[str]:
-    """Install the upload catalog and the 2RXS catalog, then record the run and its pairs."""
-    with Database.open(store_path, create=True) as store:
-        check_names(store, plan.builds, plan.prov, replace=replace)
-        check_names(store, matches.builds, matches.prov, replace=replace)
-        lines = install(store, plan.builds, plan.prov, replace=replace, progress=progress)
-        lines += install(store, matches.builds, matches.prov, replace=replace,
-                         progress=progress)
+class UploadInstall(CatalogInstall):
+    """The upload catalog and the 2RXS catalog, then the run and its pairs."""
+
+    def __init__(self, plan: UploadPlan, matches: Matches):
+        super().__init__([(plan.builds, plan.prov), (matches.builds, matches.prov)])
+        self.plan = plan
+        self.matches = matches
+
+    def finish(self, store: Database) -> list[str]:
+        """Record the cross-match run of the matched pairs."""
+        plan, matches = self.plan, self.matches
         params = {"radius_arcsec": plan.radius_deg * 3600.0, "service": plan.service.url,
                   "adql": plan.adql, "upload_file": str(plan.file.absolute()),
                   "upload_sha256": plan.prov.sha256, "upload_rows": len(plan.upload),
@@ -182,61 +224,11 @@ def install_matches(store_path: str | Path | None, plan: UploadPlan, matches: Ma
                   "separation": "great-circle (Vincenty) separation of the stored ICRS positions"}
         run_id = record_run(store, XmatchRun(plan.run_name, plan.upload_name, plan.name,
                                              METHOD, matches.pairs, params))
-    n_left = len(set(matches.pairs.column("left_key").to_pylist()))
-    lines.append(f"{plan.run_name}: cross-match run {run_id}: {matches.pairs.num_rows} pairs "
+        n_left = len(set(matches.pairs.column("left_key").to_pylist()))
+        lines = [f"{plan.run_name}: cross-match run {run_id}: {matches.pairs.num_rows} pairs "
                  f"within {plan.radius_deg * 3600:g} arcsec ({n_left} of {len(plan.upload)} "
-                 f"{plan.upload_name} rows matched)")
-    lines.extend(f"  note: {n}" for n in matches.notes)
-    return lines
-
-
-def run_rxs2(store_path: str | Path | None, opts: SourceOptions, *,
-             upload_name: str | None = None, upload_ra: str | None = None,
-             upload_dec: str | None = None, upload_key: str | None = None,
-             name: str | None = None, dry_run: bool = False, replace: bool = False,
-             progress: bool = False) -> list[str]:
-    """``xcat ingest 2rxs``: a file, a cone or ``--adql`` (HEASARC rass2rxs), or ``--upload``.
-
-    Examples
-    --------
-    >>> run_rxs2(None, SourceOptions(cone="83.633 22.0145", radius="30arcmin"),
-    ...          dry_run=True)[1]
-    'catalog: rxs2 (kind rxs2)'
-
-    """
-    if opts.upload is not None:
-        return run_rxs2_upload(store_path, opts, upload_name=upload_name, upload_ra=upload_ra,
-                               upload_dec=upload_dec, upload_key=upload_key, name=name,
-                               dry_run=dry_run, replace=replace, progress=progress)
-    if any(v is not None for v in (upload_name, upload_ra, upload_dec, upload_key)):
-        raise XcatError("--upload-name/--upload-ra/--upload-dec/--upload-key need --upload")
-
-    return run_heasarc(store_path, RIGHT_KIND, opts, name=name, dry_run=dry_run,
-                       replace=replace, progress=progress)
-
-
-def run_rxs2_upload(store_path: str | Path | None, opts: SourceOptions, *,
-                    upload_name: str | None = None, upload_ra: str | None = None,
-                    upload_dec: str | None = None, upload_key: str | None = None,
-                    name: str | None = None, dry_run: bool = False, replace: bool = False,
-                    progress: bool = False) -> list[str]:
-    """``xcat ingest 2rxs --upload FILE --radius R``: plan, fetch, check, then store.
-
-    Examples
-    --------
-    >>> run_rxs2_upload("xcat-store", SourceOptions(upload=Path("stars.csv"),
-    ...                 radius="8arcsec"), upload_name="carmenes")     # doctest: +SKIP
-    ['carmenes: loaded 753 rows ...', 'rxs2: loaded 83 rows ...',
-     'carmenes_x_rxs2: cross-match run 1: 83 pairs within 8 arcsec (...)']
-
-    """
-    opts.check(uploads=True)
-    plan = plan_upload(opts, upload_name=upload_name, upload_ra=upload_ra,
-                       upload_dec=upload_dec, upload_key=upload_key, name=name)
-    if dry_run:
-        return plan.describe()
-    matches = fetch_matches(plan)
-    return install_matches(store_path, plan, matches, replace=replace, progress=progress)
+                 f"{plan.upload_name} rows matched)"]
+        return lines + [f"  note: {n}" for n in matches.notes]
 
 
 def default_name(file: Path) -> str:

@@ -1,4 +1,6 @@
-"""ADQL for the remote ingests, built from the templates in ``queries/adql/*.adql``.
+"""ADQL for the remote ingests, built from the templates beside each job's definition
+(``ingest/<kind>/*.adql``: ``cone.adql``, and for CSC its column lists, for 2RXS the
+upload join).
 
 Only numbers go into a template, formatted here after validation; no user text is
 ever pasted into ADQL (a user's own ``--adql`` is sent as it is, not built here).
@@ -24,8 +26,9 @@ BOX_PAD_DEG = 1e-8
 DIGITS = 10
 UPLOAD_TABLE = "xcat_upload"
 UPLOAD_ROW = "xcat_row"
-HEASARC_TEMPLATES = {"rxs2": "rass2rxs_cone", "erass1": "erass1main_cone"}
-CSC_RELEASES = {"2.1": "csc21", "2.0": "csc20"}
+HEASARC_KINDS = ("rxs2", "erass1")
+VIZIER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_+.-]{0,99}$")
+COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,11 @@ def num(value: float) -> str:
     return "0.0" if text in ("-0.0", "") else text
 
 
-def read_template(name: str) -> str:
-    """``queries/adql/<name>.adql`` without its ``--`` comment lines."""
-    path = resources.queries_dir() / "adql" / f"{name}.adql"
+def read_template(kind: str, name: str) -> str:
+    """``ingest/<kind>/<name>.adql`` without its ``--`` comment lines."""
+    path = resources.ingest_dir() / kind / f"{name}.adql"
+    if not path.exists():
+        raise XcatError(f"no ADQL template {name}.adql for '{kind}'")
     lines = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("--")]
     return "\n".join(lines).strip()
 
@@ -160,12 +165,26 @@ def csc_cone(cone: Cone, *, schema: str, detections: bool = False) -> str:
     """
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", schema):
         raise XcatError(f"services config: CSC schema '{schema}' is not an identifier")
-    template = read_template("csc_cone_detections" if detections else "csc_cone")
+    template = read_template("csc", "cone_detections" if detections else "cone")
     return template.format(
-        columns=_column_list("csc_master_columns"),
-        detection_columns=_column_list("csc_detection_columns"),
+        columns=_column_list("csc", "master_columns"),
+        detection_columns=_column_list("csc", "detection_columns"),
         schema=schema, box=csc_box(cone), ra=num(cone.ra), dec=num(cone.dec),
         radius_arcmin=num(cone.radius_arcmin))
+
+
+def cone_query(kind: str, cone: Cone) -> str:
+    """ADQL of ``ingest/<kind>/cone.adql`` (slots ``ra``, ``dec``, ``radius_deg``) for a cone.
+
+    Examples
+    --------
+    >>> print(cone_query("gaia", Cone(210.8, 54.35, 0.05)))
+    SELECT * FROM gaiadr3.gaia_source
+    WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 210.8, 54.35, 0.05))
+
+    """
+    return read_template(kind, "cone").format(
+        ra=num(cone.ra), dec=num(cone.dec), radius_deg=num(cone.radius_deg))
 
 
 def heasarc_cone(kind: str, cone: Cone) -> str:
@@ -178,11 +197,43 @@ def heasarc_cone(kind: str, cone: Cone) -> str:
     WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 0.0, -89.9, 0.5))
 
     """
-    if kind not in HEASARC_TEMPLATES:
+    if kind not in HEASARC_KINDS:
         raise XcatError(f"no HEASARC cone query for '{kind}' "
-                        f"(known: {', '.join(HEASARC_TEMPLATES)})")
-    return read_template(HEASARC_TEMPLATES[kind]).format(
-        ra=num(cone.ra), dec=num(cone.dec), radius_deg=num(cone.radius_deg))
+                        f"(known: {', '.join(HEASARC_KINDS)})")
+    return cone_query(kind, cone)
+
+
+def vizier_cone(table: str, cone: Cone, *, ra_col: str = "RAJ2000",
+                dec_col: str = "DEJ2000") -> str:
+    """ADQL for the rows of VizieR table ``table`` in ``cone``.
+
+    Examples
+    --------
+    >>> print(vizier_cone("II/246/out", Cone(0.0, -90.0, 0.1)))
+    SELECT * FROM "II/246/out"
+    WHERE 1 = CONTAINS(POINT('ICRS', RAJ2000, DEJ2000), CIRCLE('ICRS', 0.0, -90.0, 0.1))
+
+    """
+    check_vizier_table(table)
+    for c in (ra_col, dec_col):
+        check_column(c)
+    return read_template("vizier", "cone").format(
+        table=table, ra_col=ra_col, dec_col=dec_col, ra=num(cone.ra), dec=num(cone.dec),
+        radius_deg=num(cone.radius_deg))
+
+
+def check_vizier_table(table: str) -> str:
+    """``table`` if it is a VizieR id like ``I/355/gaiadr3`` (it is quoted in the ADQL)."""
+    if not VIZIER_ID.match(table or ""):
+        raise XcatError(f"VizieR table '{table}' is not a VizieR id like I/355/gaiadr3")
+    return table
+
+
+def check_column(name: str) -> str:
+    """``name`` if it is a plain ADQL identifier (a position column of a VizieR cone)."""
+    if not COLUMN.match(name):
+        raise XcatError(f"column '{name}' is not an ADQL identifier")
+    return name
 
 
 def rxs2_upload_join(radius_deg: float) -> str:
@@ -198,9 +249,10 @@ def rxs2_upload_join(radius_deg: float) -> str:
     """
     Cone(0.0, 0.0, radius_deg)  # validates the radius
     # padded so that rounding never drops a pair; the caller keeps pairs within radius_deg
-    return read_template("rass2rxs_upload").format(radius_deg=num(radius_deg + BOX_PAD_DEG))
+    return read_template("rxs2", "upload").format(radius_deg=num(radius_deg + BOX_PAD_DEG))
 
 
-def _column_list(name: str) -> str:
+def _column_list(kind: str, name: str) -> str:
     """A column-list template as lines aligned under ``SELECT``."""
-    return "\n       ".join(ln.strip() for ln in read_template(name).splitlines() if ln.strip())
+    return "\n       ".join(ln.strip() for ln in read_template(kind, name).splitlines()
+                            if ln.strip())

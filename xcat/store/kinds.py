@@ -1,12 +1,12 @@
-"""Catalog kinds: what xcat knows about each kind of catalog (``ingest/<kind>``), and the
-SQL expressions of its definition (an entry is an expression or a list of alternatives;
-the first whose columns all exist in the catalog is used).
+"""Catalog kinds: what xcat knows about each kind of catalog (``ingest/<kind>/job.toml``),
+and the SQL expressions of its definition (an entry is an expression or a list of
+alternatives; the first whose columns all exist in the catalog is used).
 
-Catalog definitions: one TOML file per catalog kind under ``ingest/``.
-
-Adding a catalog kind is one new file there (plus tests): its key, position
-columns, per-detection columns, positional-error columns, assumed units and
-descriptions.
+One folder per ingest job under ``ingest/``: ``job.toml`` (key, position columns,
+per-detection columns, positional-error columns, assumed units, descriptions, X-ray
+roles, the remote service it is fetched from) and its ADQL templates beside it.
+Adding a catalog kind is a new folder there (plus tests), and a module in
+``xcat/jobs/`` only if it needs code.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from xcat import resources
 from xcat.errors import XcatError
 
+JOB_FILE = "job.toml"
+
 
 @dataclass(frozen=True)
 class CatalogDefinition:
-    """What xcat knows about one kind of catalog (see ``ingest/<kind>.toml``)."""
+    """What xcat knows about one kind of catalog (see ``ingest/<kind>/job.toml``)."""
 
     kind: str
     title: str
@@ -37,6 +40,14 @@ class CatalogDefinition:
     descriptions: dict[str, str] = field(default_factory=dict)
     computed: dict[str, str] = field(default_factory=dict)
     xray: dict[str, object] = field(default_factory=dict)
+    #: service (``config/services.toml``) a TAP ingest of this kind queries ("" = files only)
+    source: str = ""
+    #: release -> service, when each release has its own service (CSC 2.1, 2.0)
+    releases: dict[str, str] = field(default_factory=dict)
+    #: input format of a FILE when ``--format`` is not given ("" = from the file name)
+    input_format: str = ""
+    #: whether a FILE's key column is found without regard to case (SOURCE_ID = source_id)
+    key_any_case: bool = False
 
     def assumed_unit(self, column: str) -> str | None:
         """Unit assumed for ``column`` when the input declares none (first glob wins)."""
@@ -51,7 +62,7 @@ class CatalogDefinition:
 
 
 def load_definition(kind: str) -> CatalogDefinition:
-    """Load ``ingest/<kind>.toml``.
+    """Load ``ingest/<kind>/job.toml``.
 
     Examples
     --------
@@ -59,14 +70,29 @@ def load_definition(kind: str) -> CatalogDefinition:
     'name'
 
     """
-    path = resources.ingest_dir() / f"{kind}.toml"
-    if not path.exists():
-        known = sorted(p.stem for p in resources.ingest_dir().glob("*.toml"))
-        raise XcatError(f"no catalog definition '{kind}' (known: {', '.join(known)})")
-    data = tomllib.loads(path.read_text())
+    if kind not in known_kinds():
+        raise XcatError(f"no catalog definition '{kind}' (known: {', '.join(known_kinds())})")
+    data = tomllib.loads(job_file(kind).read_text())
     data["detection_columns"] = tuple(data.get("detection_columns", ()))
     data["position_errors"] = tuple(data.get("position_errors", ()))
     return CatalogDefinition(**data)
+
+
+def job_file(kind: str) -> Path:
+    """``ingest/<kind>/job.toml`` (the job's ADQL templates are beside it)."""
+    return resources.ingest_dir() / kind / JOB_FILE
+
+
+def known_kinds() -> list[str]:
+    """Every catalog kind with a ``job.toml``, sorted.
+
+    Examples
+    --------
+    >>> {"csc", "rxs2", "erass1", "table"} <= set(known_kinds())
+    True
+
+    """
+    return sorted(p.parent.name for p in resources.ingest_dir().glob(f"*/{JOB_FILE}"))
 
 
 IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")

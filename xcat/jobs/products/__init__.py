@@ -1,1 +1,1 @@
-"""jobs/products."""
+"""Computed products: kinds (``ingest/products/<kind>.toml``), shaping, links, install."""

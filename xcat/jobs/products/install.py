@@ -1,16 +1,23 @@
 """Computed products (srcflux, spectral fits, SNR and rate tables, classifications) as
 DuckDB tables linked to sources, with a registry (``products``) holding their provenance.
 
-A product is read and shaped without touching the store (:mod:`xcat.product_kinds`),
-then linked to a catalog's sources (:mod:`xcat.product_link`), then installed in one
-transaction: table, registry row, column documentation and (for spectral fits) the
+A product is read and shaped without touching the store (:mod:`xcat.jobs.products.ingest`),
+then linked to a catalog's sources (:mod:`xcat.jobs.products.link`), then installed in
+one transaction: table, registry row, column documentation and (for spectral fits) the
 wide view. Bad input raises ``XcatError`` before anything changes; identical input
-(same SHA-256, options and linked catalog) is a no-op.
+(same SHA-256, options and linked catalog) is a no-op. Statements on the ``products``
+table are bound; table and view names are quoted by :mod:`xcat.store.sqlbuild`.
 
 Examples
 --------
->>> lines = ingest_product("xcat-store", Path("NGC3532_class.csv"), kind="classification",
-...                        key="name", catalog="csc_ngc3532")        # doctest: +SKIP
+>>> print(wide_view_sql("fits_wide", "fits", ["bbody_kT"]))  # doctest: +NORMALIZE_WHITESPACE
+CREATE OR REPLACE VIEW fits_wide AS PIVOT (SELECT _source_key, source, fit_statistic,
+model || '_' || parameter AS model_parameter, value, lower, upper
+FROM fits)
+ON model_parameter IN ('bbody_kT')
+USING first(value) AS value, first(lower) AS lower, first(upper) AS upper
+GROUP BY _source_key, source, fit_statistic
+ORDER BY source
 """
 
 from __future__ import annotations
@@ -20,22 +27,34 @@ import json
 import re
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from xcat import resources
 from xcat.catalog.build import check_name
 from xcat.errors import XcatError
 from xcat.jobs.products.link import row_label
 from xcat.jobs.products.model import LinkResult, ProductBuild
-from xcat.store import registry
+from xcat.store import registry, sqlbuild
 from xcat.store.db import Database
 from xcat.store.migrations import schema_version
-from xcat.store.sql import quote_ident, quote_literal
+from xcat.store.sql import fetch_dicts, transaction
 from xcat.version import __version__
 
 LINK_COLUMNS = ("_row", "_source_key", "_link_sep_arcsec")
+PRODUCT_COLUMNS = ("name", "kind", "n_rows", "source", "source_detail", "sha256", "created",
+                   "xcat_version", "schema_version", "link_catalog", "link_rule", "link_key",
+                   "link_radius_arcsec", "n_linked", "n_unlinked", "wide_view")
+GET_PRODUCT = ("SELECT name, kind, n_rows, source, source_detail, sha256, created, "
+               "link_catalog, link_rule, link_key, link_radius_arcsec, n_linked, n_unlinked, "
+               "wide_view FROM products WHERE name = $name")
+#: The products registry as users see it (``xcat products``).
+LIST_PRODUCTS = ("SELECT name, kind, n_rows AS rows, link_catalog, link_rule, n_linked, "
+                 "n_unlinked, source, sha256, created, wide_view FROM products ORDER BY name")
+DELETE_PRODUCT = "DELETE FROM products WHERE name = $name"
+INSERT_PRODUCT = (f"INSERT INTO products ({', '.join(PRODUCT_COLUMNS)}) "
+                  f"VALUES ({', '.join('$' + c for c in PRODUCT_COLUMNS)})")
+#: Name under which the rows to store are registered with DuckDB during the install.
+ROWS_VIEW = "product_rows"
 
 
 def product_name(file: Path, name: str | None) -> str:
@@ -62,43 +81,32 @@ def install_product(store: Database, build: ProductBuild, link: LinkResult, *, s
     if wide:
         _check_free(store, wide, None, source, replace=True, catalogs_only=True)
     rows = _with_links(build, link)
-    con.register("product_rows", rows)
-    con.execute("BEGIN TRANSACTION")
+    n_unlinked = len(link.source_key) - link.n_linked
+    con.register(ROWS_VIEW, rows)
     try:
-        for stmt, target in (("drop_product_view.sql", old and old["wide_view"]),
-                             ("drop_product_table.sql", old and build.name)):
-            if target:
-                con.execute(resources.read_sql(f"products/{stmt}").format(name=quote_ident(target)))
-        con.execute(resources.read_sql("products/delete_product.sql"), {"name": build.name})
-        con.execute(resources.read_sql("store/delete_view_columns.sql"), {"view": build.name})
-        con.execute(resources.read_sql("products/create_product_table.sql").format(
-            name=quote_ident(build.name)))
-        if wide:
-            con.execute(resources.read_sql("products/spectral_fit_wide.sql").format(
-                name=quote_ident(wide), long=quote_ident(build.name),
-                values=", ".join(quote_literal(v) for v in build.wide_values)))
-        n_unlinked = len(link.source_key) - link.n_linked
-        con.execute(resources.read_sql("products/insert_product.sql"), {
-            "name": build.name, "kind": build.kind, "n_rows": rows.num_rows, "source": source,
-            "source_detail": detail, "sha256": sha256,
-            "created": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            "xcat_version": __version__, "schema_version": schema_version(con),
-            "link_catalog": link.catalog, "link_rule": link.rule, "link_key": link.key,
-            "link_radius_arcsec": link.radius_arcsec, "n_linked": link.n_linked,
-            "n_unlinked": n_unlinked, "wide_view": wide})
-        for i, f in enumerate(rows.schema):
-            con.execute(resources.read_sql("store/insert_view_column.sql"), {
-                "view": build.name, "position": i, "name": f.name,
-                "unit": build.units.get(f.name), "description": build.descriptions.get(
-                    f.name, _LINK_DESCRIPTIONS.get(f.name))})
-        con.execute("COMMIT")
-    except (Exception, KeyboardInterrupt) as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            raise XcatError(f"store update failed, nothing changed ({exc})") from exc
-        raise
+        with transaction(con):
+            if old and old["wide_view"]:
+                con.execute(sqlbuild.drop_view(old["wide_view"]))
+            if old:
+                con.execute(sqlbuild.drop_table(build.name))
+            con.execute(DELETE_PRODUCT, {"name": build.name})
+            con.execute(f"CREATE TABLE {sqlbuild.quote(build.name)} AS "
+                        f"{sqlbuild.render(sqlbuild.select_star(ROWS_VIEW))}")
+            if wide:
+                con.execute(wide_view_sql(wide, build.name, build.wide_values))
+            con.execute(INSERT_PRODUCT, {
+                "name": build.name, "kind": build.kind, "n_rows": rows.num_rows,
+                "source": source, "source_detail": detail, "sha256": sha256,
+                "created": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                "xcat_version": __version__, "schema_version": schema_version(con),
+                "link_catalog": link.catalog, "link_rule": link.rule, "link_key": link.key,
+                "link_radius_arcsec": link.radius_arcsec, "n_linked": link.n_linked,
+                "n_unlinked": n_unlinked, "wide_view": wide})
+            registry.document_view(con, build.name, {
+                f.name: [build.units.get(f.name), build.descriptions.get(
+                    f.name, _LINK_DESCRIPTIONS.get(f.name))] for f in rows.schema})
     finally:
-        con.unregister("product_rows")
+        con.unregister(ROWS_VIEW)
     verb = "replaced" if old else "loaded"
     lines = [f"{build.name}: {verb} {rows.num_rows} rows ({build.kind}) from "
              f"{Path(source).name}" + (f"; wide view {wide}" if wide else ""),
@@ -111,9 +119,8 @@ def install_product(store: Database, build: ProductBuild, link: LinkResult, *, s
 
 def get_product(store: Database, name: str) -> dict | None:
     """Registry row of product ``name`` (``None`` if there is none)."""
-    cur = store.con.execute(resources.read_sql("products/get_product.sql"), {"name": name})
-    rows = cur.fetchall()
-    return dict(zip([d[0] for d in cur.description], rows[0], strict=True)) if rows else None
+    rows = fetch_dicts(store.con, GET_PRODUCT, {"name": name})
+    return rows[0] if rows else None
 
 
 def list_products(store: Database) -> pd.DataFrame:
@@ -124,7 +131,7 @@ def list_products(store: Database) -> pd.DataFrame:
     >>> list_products(store)[["name", "kind", "n_linked", "n_unlinked"]]  # doctest: +SKIP
 
     """
-    return store.con.execute(resources.read_sql("products/list_products.sql")).df()
+    return store.con.execute(LIST_PRODUCTS).df()
 
 
 def _check_free(store: Database, name: str, old: dict | None, source: str, replace: bool,
@@ -181,3 +188,26 @@ def provenance_detail(options: dict, link_catalog_sha: str | None) -> str:
     if link_catalog_sha:
         opts["link_catalog_sha256"] = link_catalog_sha
     return json.dumps(opts, sort_keys=True, default=str)
+
+
+def wide_view_sql(name: str, long: str, values: list[str]) -> str:
+    """The ``<name>_wide`` view of a long-form spectral-fit product: one row per source.
+
+    DuckDB needs the pivot values spelled out in a view, so every ``model_parameter``
+    present is rendered as a literal by SQLAlchemy; ``name`` and ``long`` are quoted
+    identifiers.
+    """
+    import sqlalchemy as sa
+
+    model, parameter = sa.column("model", sa.String), sa.column("parameter", sa.String)
+    rows = sa.select(*(sa.column(c) for c in ("_source_key", "source", "fit_statistic")),
+                     (model + "_" + parameter).label("model_parameter"),
+                     *(sa.column(c) for c in ("value", "lower", "upper"))
+                     ).select_from(sa.table(long))
+    literals = ", ".join(sqlbuild.render(sa.literal(v, sa.String)) for v in values)
+    return sqlbuild.create_view(name, (
+        f"PIVOT ({sqlbuild.render(rows)})\n"
+        f"ON model_parameter IN ({literals})\n"
+        "USING first(value) AS value, first(lower) AS lower, first(upper) AS upper\n"
+        "GROUP BY _source_key, source, fit_statistic\n"
+        "ORDER BY source"))

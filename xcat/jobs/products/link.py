@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from xcat import resources
 from xcat.errors import XcatError
 from xcat.jobs.products.model import LinkResult
+from xcat.store import sqlbuild
 from xcat.store.db import Database
-from xcat.store.sql import quote_ident
 
 
 def link_by_key(store: Database, table: pa.Table, key: str, catalog: str,
@@ -32,9 +31,7 @@ def link_by_key(store: Database, table: pa.Table, key: str, catalog: str,
                         f"{', '.join(table.column_names[:12])})")
     info = store.catalog(catalog)
     cat_key = _catalog_key(info)
-    query = resources.read_sql("products/catalog_keys.sql").format(
-        key=quote_ident(cat_key), catalog=quote_ident(catalog))
-    known = {r[0] for r in store.con.execute(query).fetchall()}
+    known = {r[0] for r in store.con.execute(catalog_keys_sql(catalog, cat_key)).fetchall()}
     values = [None if v is None else str(v).strip() for v in table.column(key).to_pylist()]
     linked = [v if v in known else None for v in values]
     return LinkResult(catalog, f"key '{key}' = {catalog}.{cat_key}", key, None, linked,
@@ -60,9 +57,8 @@ def link_by_position(store: Database, ra: np.ndarray, dec: np.ndarray, catalog: 
     if not radius_arcsec > 0:
         raise XcatError(f"--radius must be > 0 (got {radius_arcsec} arcsec)")
     info = store.catalog(catalog)
-    query = resources.read_sql("products/catalog_positions.sql").format(
-        key=quote_ident(_catalog_key(info)), ra=quote_ident(info["ra_column"]),
-        dec=quote_ident(info["dec_column"]), catalog=quote_ident(catalog))
+    query = catalog_positions_sql(catalog, _catalog_key(info), info["ra_column"],
+                                  info["dec_column"])
     cat = store.con.execute(query).df()
     rule = f"nearest {catalog} source within {radius_arcsec:g} arcsec"
     n = len(ra)
@@ -93,6 +89,41 @@ def row_label(table: pa.Table, i: int, key: str | None) -> str:
     """A short label of row ``i`` for messages: its key value, or its first column."""
     col = key if key and key in table.column_names else table.column_names[0]
     return f"{col}={table.column(col)[i].as_py()!r}"
+
+
+def catalog_keys_sql(catalog: str, key: str) -> str:
+    """The distinct key values of a catalog, trimmed text (for key links).
+
+    Examples
+    --------
+    >>> print(catalog_keys_sql("csc", "CSC ID"))  # doctest: +NORMALIZE_WHITESPACE
+    SELECT DISTINCT trim(CAST("CSC ID" AS VARCHAR)) AS source_key
+    FROM csc
+    WHERE "CSC ID" IS NOT NULL
+
+    """
+    import sqlalchemy as sa
+
+    k = sqlbuild.column(key)
+    return sqlbuild.render(sa.select(_as_text(k).label("source_key")).distinct()
+                           .select_from(sa.table(catalog)).where(k.is_not(None)))
+
+
+def catalog_positions_sql(catalog: str, key: str, ra: str, dec: str) -> str:
+    """Key (trimmed text) and position of every catalog row that has one (positional links)."""
+    import sqlalchemy as sa
+
+    ra_c, dec_c = sqlbuild.column(ra), sqlbuild.column(dec)
+    return sqlbuild.render(sa.select(_as_text(sqlbuild.column(key)).label("source_key"),
+                                     ra_c.label("ra"), dec_c.label("dec"))
+                           .select_from(sa.table(catalog))
+                           .where(ra_c.is_not(None), dec_c.is_not(None)))
+
+
+def _as_text(column):
+    import sqlalchemy as sa
+
+    return sa.func.trim(sa.cast(column, sa.String))
 
 
 def _catalog_key(info: dict) -> str:

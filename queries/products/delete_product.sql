@@ -1,2 +1,0 @@
--- Forget a product's registry row
-DELETE FROM products WHERE name = $name

@@ -1,2 +1,0 @@
--- Template: drop a product table (quoted identifier)
-DROP TABLE IF EXISTS {name}

@@ -1,2 +1,0 @@
--- Names of all registered products
-SELECT name FROM products

@@ -1,0 +1,134 @@
+"""Any catalog kind from a file: ``xcat ingest csc|2rxs|erass1|table FILE`` and the
+counterpart catalogs (``gaia``, ``2mass``, ``carmenes``, ``muwclass``, ``vizier``,
+``regions``), with the keys, units and positional-error columns of their
+``ingest/<kind>/job.toml``.
+
+Examples
+--------
+>>> job = FileJob(kind="gaia", file=Path("1712337806100O-result.ecsv"))
+>>> run("xcat-store", job)                                       # doctest: +SKIP
+['gaia: loaded 5 rows (1 partitions) from 1712337806100O-result.ecsv']
+
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xcat.catalog import hats as hats_writer
+from xcat.catalog.build import check_name
+from xcat.catalog.prepare import prepare
+from xcat.errors import XcatError
+from xcat.io.readers import read_table
+from xcat.io.table import InputTable, sha256_of
+from xcat.jobs.base import Job, Provenance, options_detail
+from xcat.jobs.muwclass import keep_counterpart_rows
+from xcat.jobs.runner import CatalogInstall, run
+from xcat.store.db import Database
+from xcat.store.kinds import load_definition
+
+#: Kinds whose rows need code before the generic preparation: (input, ra, dec) -> (ra, dec)
+ROW_FILTERS: dict[str, Callable[[InputTable, str | None, str | None], tuple[str, str]]] = {
+    "muwclass": keep_counterpart_rows,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileJob(Job):
+    """Load ``file`` (VOTable/FITS/CSV/ECSV/Parquet/DS9) as a catalog of ``kind``.
+
+    Parameters
+    ----------
+    kind : str
+        A folder of ``ingest/`` (``csc``, ``rxs2``, ``erass1``, ``table``, ``gaia`` ...).
+    file : Path
+        The input table.
+    name : str, optional
+        Catalog name (default: the kind's, else from the file name).
+    ra, dec, key : str, optional
+        Position and key columns when the kind's defaults do not apply.
+    mapping : str, optional
+        ``--map`` renames/units: ``"new=old,flux=F[mW/m2]"``.
+    pos_err : tuple of str
+        Extra positional-error columns (stored in arcsec).
+    fmt : str, optional
+        Input format when the file name does not tell.
+    max_rows : int
+        Most rows a HATS partition may hold (hats-import's ``pixel_threshold``).
+    """
+
+    kind: str
+    file: Path
+    name: str | None = None
+    ra: str | None = None
+    dec: str | None = None
+    key: str | None = None
+    mapping: str | None = None
+    pos_err: tuple[str, ...] = ()
+    fmt: str | None = None
+    max_rows: int = hats_writer.MAX_PARTITION_ROWS
+
+    def __post_init__(self) -> None:
+        load_definition(self.kind)
+        if self.name is not None:
+            check_name(self.name)
+        object.__setattr__(self, "file", Path(self.file))
+        object.__setattr__(self, "pos_err", tuple(self.pos_err))
+        if not self.max_rows >= 1:
+            raise XcatError(f"max_rows {self.max_rows} must be at least 1")
+
+    def prepare(self) -> CatalogInstall:
+        """Read and check the file without touching any store."""
+        definition = load_definition(self.kind)
+        file = self.file.absolute()
+        inp = read_table(file, self.fmt or definition.input_format or None)
+        name = self.name or definition.default_name or name_from_file(file)
+        ra, dec, key = self.ra, self.dec, self.key
+        if self.kind in ROW_FILTERS:
+            ra, dec = ROW_FILTERS[self.kind](inp, ra, dec)
+        elif not key and definition.key and definition.key_any_case:
+            key = _any_case(inp, definition.key)
+        detail = options_detail({"kind": self.kind, "ra": ra, "dec": dec, "key": key,
+                                 "map": self.mapping, "pos_err": list(self.pos_err) or None,
+                                 "format": self.fmt})
+        builds = prepare(inp, definition, name=name, ra=ra, dec=dec, key=key,
+                         mapping=self.mapping, pos_err=self.pos_err)
+        return CatalogInstall([(builds, Provenance(str(file), detail, sha256_of(file)))],
+                              max_rows=self.max_rows)
+
+
+def ingest_file(store: Database, file: Path, *, replace: bool = False, progress: bool = False,
+                **options) -> list[str]:
+    """``run(store, FileJob(file=file, **options))``: one file into an open store.
+
+    Examples
+    --------
+    >>> ingest_file(store, Path("r.parquet"), kind="rxs2")          # doctest: +SKIP
+    ['rxs2: loaded 3 rows (1 partitions) from r.parquet']
+
+    """
+    return run(store, FileJob(file=file, **options), replace=replace, progress=progress)
+
+
+def name_from_file(file: Path) -> str:
+    """A catalog name from a file name (letters, digits, underscores).
+
+    Examples
+    --------
+    >>> name_from_file(Path("NGC3532_2mass.csv")), name_from_file(Path("3FGL.csv"))
+    ('ngc3532_2mass', 'c_3fgl')
+
+    """
+    stem = re.sub(r"[^A-Za-z0-9_]+", "_", file.stem).strip("_").lower()
+    return stem if stem[:1].isalpha() else f"c_{stem}"
+
+
+def _any_case(inp: InputTable, key: str) -> str | None:
+    """The column named ``key`` in any case (Gaia VOTables say SOURCE_ID), or None."""
+    if key in inp.table.column_names:
+        return key
+    match = [c for c in inp.table.column_names if c.lower() == key.lower()]
+    return match[0] if len(match) == 1 else None
