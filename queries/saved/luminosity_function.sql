@@ -4,7 +4,7 @@
 WITH members AS (
     SELECT l.* FROM luminosities AS l
     WHERE l.host = (SELECT h.host FROM hosts_adopted AS h JOIN host_aliases AS a USING (host_id)
-                    WHERE a.alias_key = upper(regexp_replace($host, '[\s_]+', '', 'g')))
+                    WHERE a.alias_key = alias_key($host))
       AND l.log_lx IS NOT NULL
 )
 SELECT host, name, band, log_lx, log_lx_lo, log_lx_hi, lx_upper_limit, distance_mpc,

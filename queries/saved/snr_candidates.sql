@@ -5,5 +5,5 @@ SELECT name, ra, dec, hr1 AS hard_hs, hr1_lo AS hard_hs_lo, hr1_hi AS hard_hs_hi
        log_lx, log_lx_lo, log_lx_hi, lx_upper_limit, distance_mpc, criteria
 FROM snr_candidates
 WHERE host = (SELECT h.host FROM hosts_adopted AS h JOIN host_aliases AS a USING (host_id)
-              WHERE a.alias_key = upper(regexp_replace($host, '[\s_]+', '', 'g')))
+              WHERE a.alias_key = alias_key($host))
 ORDER BY log_lx DESC

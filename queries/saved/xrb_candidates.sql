@@ -3,7 +3,7 @@
 -- param host: Host galaxy name or alias (e.g. M101)
 WITH host AS (
     SELECT h.host FROM hosts_adopted AS h JOIN host_aliases AS a USING (host_id)
-    WHERE a.alias_key = upper(regexp_replace($host, '[\s_]+', '', 'g'))
+    WHERE a.alias_key = alias_key($host)
 ),
 members AS (
     SELECT sh.catalog, sh.source_key FROM source_hosts AS sh

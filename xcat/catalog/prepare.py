@@ -7,7 +7,6 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from xcat import resources
 from xcat.catalog.build import CatalogBuild, check_name, check_unique, parse_map
 from xcat.catalog.detections import split_detections
 from xcat.errors import XcatError
@@ -15,6 +14,7 @@ from xcat.io import coords
 from xcat.io.delimited import fold_duplicates
 from xcat.io.table import ColumnMeta, InputTable
 from xcat.sky import units
+from xcat.store import sqlbuild
 from xcat.store.kinds import CatalogDefinition, pick
 
 
@@ -51,6 +51,21 @@ def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
                          [key_col] if key_col else [], notes=inp.notes)]
 
 
+def computed_column_query(expr: str) -> str:
+    """``SELECT <expr> AS value FROM input_table`` for a computed column's expression
+    (from the packaged ``ingest/<kind>`` definition).
+
+    Examples
+    --------
+    >>> " ".join(computed_column_query("flux_b * 2").split())
+    'SELECT flux_b * 2 AS value FROM input_table'
+    """
+    import sqlalchemy as sa
+
+    return sqlbuild.render(sa.select(sqlbuild.expression(expr).label("value"))
+                           .select_from(sa.table("input_table")))
+
+
 def _computed_columns(inp: InputTable, d: CatalogDefinition) -> None:
     """Add the definition's computed columns whose inputs are all present."""
     have = {c.lower() for c in inp.table.column_names}
@@ -60,8 +75,7 @@ def _computed_columns(inp: InputTable, d: CatalogDefinition) -> None:
             continue
         con = duckdb.connect()
         con.register("input_table", inp.table)
-        query = resources.read_sql("store/computed_column.sql").format(expr=chosen)
-        value = con.sql(query).to_arrow_table().column("value")
+        value = con.sql(computed_column_query(chosen)).to_arrow_table().column("value")
         con.close()
         inp.table = inp.table.append_column(name, value)
         inp.meta[name] = ColumnMeta(description=d.descriptions.get(name),

@@ -2,11 +2,12 @@
 (one row per candidate pair), created by ``schema/003_xmatch_runs.sql``.
 
 The TAP upload join (``xcat ingest 2rxs --upload``) and the cross-match engine
-(:mod:`xcat.xmatch_store`, ``xcat xmatch``) record their pairs here; migration 005 added
+(:mod:`xcat.xmatch.match`, ``xcat xmatch``) record their pairs here; migration 005 added
 the engine's per-pair columns (normalised separation, position angle, radius, local
 density, chance and association probabilities) and the catalogs' versions per run. A
 run is named; recording a run under an existing name replaces that run and its pairs
-in one transaction.
+in one transaction. The ``best_counterparts`` view over the runs is a named view
+(``queries/views/best_counterparts.sql``), built with the store's other views.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
-from xcat import resources
 from xcat.errors import XcatError
 from xcat.store.db import Database
-from xcat.store.sql import run_arrow
+from xcat.store.sql import run_arrow, transaction
 from xcat.version import __version__
 
 PAIRS_VIEW = "xcat_new_pairs"
@@ -102,6 +101,40 @@ def rank_pairs(left_key: list[str], right_key: list[str], sep_arcsec: np.ndarray
                      "n_candidates": pa.array(n_cand, pa.int32())})
 
 
+#: Record a cross-match run; returns its run_id.
+INSERT_RUN = """
+INSERT INTO xmatch_runs (name, left_catalog, right_catalog, method, parameters, created,
+                         xcat_version, n_pairs)
+VALUES ($name, $left_catalog, $right_catalog, $method, $parameters, $created, $xcat_version,
+        $n_pairs)
+RETURNING run_id
+"""
+
+#: Record the versions and sizes of the two catalogs of a run.
+SET_RUN_VERSIONS = """
+UPDATE xmatch_runs
+SET left_version = $left_version, right_version = $right_version,
+    left_created = $left_created, right_created = $right_created,
+    n_left = $n_left, n_right = $n_right
+WHERE run_id = $run_id
+"""
+
+#: Record the pairs of a run from the Arrow table registered as xcat_new_pairs (every
+#: column; :func:`full_pairs` fills the ones a method does not compute with NULL).
+INSERT_PAIRS = """
+INSERT INTO xmatch_pairs (run_id, left_key, right_key, sep_arcsec, rank, n_candidates,
+                          probability, flags, norm_sep, pa_deg, match_radius_arcsec,
+                          rho_arcsec2, p_chance, lr, p_any, mutual_best)
+SELECT $run_id, left_key, right_key, sep_arcsec, rank, n_candidates,
+       probability, flags, norm_sep, pa_deg, match_radius_arcsec,
+       rho_arcsec2, p_chance, lr, p_any, mutual_best
+FROM xcat_new_pairs
+"""
+
+#: The run ids recorded under one run name (a re-run replaces them).
+RUNS_NAMED = "SELECT run_id FROM xmatch_runs WHERE name = $name"
+
+
 def record_run(store: Database, run: XmatchRun) -> int:
     """Record ``run`` and its pairs (replacing a run of the same name); return its run_id.
 
@@ -116,31 +149,40 @@ def record_run(store: Database, run: XmatchRun) -> int:
     """
     con = store.con
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con.execute("BEGIN TRANSACTION")
     try:
-        for (old,) in con.execute(resources.read_sql("store/xmatch_run_by_name.sql"),
-                                  {"name": run.name}).fetchall():
-            con.execute(resources.read_sql("store/delete_xmatch_pairs.sql"), {"run_id": old})
-            con.execute(resources.read_sql("store/delete_xmatch_run.sql"), {"run_id": old})
-        run_id = con.execute(resources.read_sql("store/insert_xmatch_run.sql"), {
-            "name": run.name, "left_catalog": run.left_catalog,
-            "right_catalog": run.right_catalog, "method": run.method,
-            "parameters": json.dumps(run.parameters, sort_keys=True), "created": now,
-            "xcat_version": __version__, "n_pairs": run.pairs.num_rows}).fetchall()[0][0]
-        con.execute(resources.read_sql("xmatch/set_run_versions.sql"), {
-            "run_id": run_id, **{k: run.versions.get(k) for k in VERSION_KEYS}})
-        con.register(PAIRS_VIEW, full_pairs(run.pairs))
-        try:
-            con.execute(resources.read_sql("xmatch/insert_pairs.sql"), {"run_id": run_id})
-        finally:
-            con.unregister(PAIRS_VIEW)
-        con.execute(resources.read_sql("views/best_counterparts.sql"))
-        con.execute("COMMIT")
-    except duckdb.Error as exc:
-        con.execute("ROLLBACK")
+        with transaction(con):
+            for (old,) in con.execute(RUNS_NAMED, {"name": run.name}).fetchall():
+                con.execute("DELETE FROM xmatch_pairs WHERE run_id = $run_id", {"run_id": old})
+                con.execute("DELETE FROM xmatch_runs WHERE run_id = $run_id", {"run_id": old})
+            run_id = con.execute(INSERT_RUN, {
+                "name": run.name, "left_catalog": run.left_catalog,
+                "right_catalog": run.right_catalog, "method": run.method,
+                "parameters": json.dumps(run.parameters, sort_keys=True), "created": now,
+                "xcat_version": __version__, "n_pairs": run.pairs.num_rows}).fetchall()[0][0]
+            con.execute(SET_RUN_VERSIONS, {
+                "run_id": run_id, **{k: run.versions.get(k) for k in VERSION_KEYS}})
+            con.register(PAIRS_VIEW, full_pairs(run.pairs))
+            try:
+                con.execute(INSERT_PAIRS, {"run_id": run_id})
+            finally:
+                con.unregister(PAIRS_VIEW)
+    except XcatError as exc:  # transaction() rolled back and wrapped a DuckDB error
+        if exc.__cause__ is None:
+            raise
         raise XcatError(f"recording cross-match run '{run.name}' failed, nothing recorded "
-                        f"({str(exc).splitlines()[0]})") from exc
+                        f"({str(exc.__cause__).splitlines()[0]})") from exc.__cause__
     return int(run_id)
+
+
+#: Every stored column of the pairs of the run of one name, nearest first per left key.
+RUN_PAIRS = """
+SELECT p.left_key, p.right_key, p.sep_arcsec, p.norm_sep, p.pa_deg, p.match_radius_arcsec,
+       p.rank, p.n_candidates, p.mutual_best, p.rho_arcsec2, p.p_chance, p.lr,
+       p.probability, p.p_any, p.flags
+FROM xmatch_pairs p JOIN xmatch_runs r USING (run_id)
+WHERE r.name = $name
+ORDER BY p.left_key, p.rank, p.right_key
+"""
 
 
 def run_pairs(store: Database, name: str) -> pa.Table:
@@ -155,11 +197,19 @@ def run_pairs(store: Database, name: str) -> pa.Table:
     7
 
     """
-    rows = run_arrow(store.con, resources.read_sql("xmatch/run_pairs.sql"), {"name": name})
-    if rows.num_rows == 0 and not store.con.execute(
-            resources.read_sql("store/xmatch_run_by_name.sql"), {"name": name}).fetchall():
+    rows = run_arrow(store.con, RUN_PAIRS, {"name": name})
+    if rows.num_rows == 0 and not store.con.execute(RUNS_NAMED, {"name": name}).fetchall():
         raise XcatError(f"no cross-match run '{name}' in {store.path}")
     return rows
+
+
+#: Cross-match runs, newest first.
+LIST_RUNS = """
+SELECT run_id, name, left_catalog, right_catalog, method, n_pairs, n_left, n_right,
+       created, parameters
+FROM xmatch_runs
+ORDER BY created DESC, run_id DESC
+"""
 
 
 def list_runs(store: Database) -> pa.Table:
@@ -171,4 +221,4 @@ def list_runs(store: Database) -> pa.Table:
     ['csc_x_hst']
 
     """
-    return run_arrow(store.con, resources.read_sql("xmatch/list_runs.sql"))
+    return run_arrow(store.con, LIST_RUNS)

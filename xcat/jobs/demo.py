@@ -16,7 +16,7 @@ from xcat.jobs.file import FileJob
 from xcat.jobs.runner import CatalogInstall, run
 from xcat.store.db import Database
 
-DEMO_QUERY = resources.queries_dir() / "demo" / "demo_summary.sql"
+DEMO_QUERY = resources.queries_dir() / "reports" / "demo_summary.sql"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,18 +32,18 @@ def make_figure(store: Any, figure: str, out: str | Path, *, host: str | None = 
         raise XcatError("give exactly one of --host, a saved sample, or --sql")
     shape = None
     if host is not None:
-        h = store.sql(resources.read_sql("report/host.sql"), {"host": host})
+        h = store.sql(resources.read_sql("reports/host.sql"), {"host": host})
         if h.empty:
             raise XcatError(f"no host '{host}' (add it with 'xcat host add')")
 
         shape = host_shape(h.iloc[0])
-        df = store.sql(resources.read_sql("report/members.sql"), {"host_name": h.iloc[0]["host"]})
+        df = store.sql(resources.read_sql("reports/members.sql"), {"host_name": h.iloc[0]["host"]})
     else:
 
         table, _ = select_rows(store, sample, sql, params)
         df = table.to_pandas()
     if figure == "hr-lx":
-        box_rows = store.sql(resources.read_sql("report/snr_box.sql"))
+        box_rows = store.sql(resources.read_sql("reports/snr_box.sql"))
         box = {"hr" if r.column_name == "hr1" else r.column_name: r.threshold
                for r in box_rows.itertuples()}
         for alias in ("hr1", "hard_hs"):

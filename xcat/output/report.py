@@ -49,13 +49,13 @@ def build_report(store: Any, host: str, out: str | Path) -> Path:
     --------
     >>> build_report(store, "M101", "m101_report.html")            # doctest: +SKIP
     """
-    rows = store.sql(resources.read_sql("report/host.sql"), {"host": host})
+    rows = store.sql(resources.read_sql("reports/host.sql"), {"host": host})
     if rows.empty:
         raise XcatError(f"no host '{host}' (add it with 'xcat host add')")
     h = rows.iloc[0]
     name = h["host"]
-    members = store.sql(resources.read_sql("report/members.sql"), {"host_name": name})
-    box_rows = store.sql(resources.read_sql("report/snr_box.sql"))
+    members = store.sql(resources.read_sql("reports/members.sql"), {"host_name": name})
+    box_rows = store.sql(resources.read_sql("reports/snr_box.sql"))
     box = {"hr" if r.column_name == "hr1" else r.column_name: r.threshold
            for r in box_rows.itertuples()}
     figs = [
@@ -83,7 +83,7 @@ def build_report(store: Any, host: str, out: str | Path) -> Path:
         host=html.escape(str(name)), distance=html.escape(dist), version=__version__,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         store=html.escape(str(store.path)),
-        class_counts=_table_html(store.sql(resources.read_sql("report/class_counts.sql"),
+        class_counts=_table_html(store.sql(resources.read_sql("reports/class_counts.sql"),
                                            {"host_name": name}), "class-table"),
         figures="\n".join(figs), samples="\n".join(samples),
         catalogs=_table_html(cats, "catalog-table"))

@@ -25,9 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xcat import resources
 from xcat.errors import XcatError
-from xcat.science.distances import transaction
+from xcat.store.sql import transaction
 
 HUMAN = ("visual", "import")
 METHODS = ("visual", "rule", "catalog", "import")
@@ -48,11 +47,18 @@ def default_author() -> str:
 
 def vocabulary(store: Any) -> pd.DataFrame:
     """The controlled classes (XRBID after Long+14, plus the MUWCLASS labels)."""
-    return store.con.execute(resources.read_sql("science/class_vocabulary.sql")).df()
+    return store.con.execute("SELECT class, vocabulary, description FROM classification_classes "
+                             "ORDER BY vocabulary DESC, class").df()
 
 
 def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+
+
+def _source_keys(con: Any, catalog: str) -> list[tuple[str, str | None]]:
+    """Key and name of every source of one X-ray catalog (to check sources exist)."""
+    return con.execute("SELECT source_key, name FROM xray_sources WHERE catalog = $catalog",
+                       {"catalog": catalog}).fetchall()
 
 
 def record_events(store: Any, events: pd.DataFrame, *, where: str = "") -> list[int]:
@@ -69,8 +75,7 @@ def record_events(store: Any, events: pd.DataFrame, *, where: str = "") -> list[
         at = f"{where}row {i + 1}: " if where else ""
         cat = ev["catalog"]
         if cat not in keys:
-            src = con.execute(resources.read_sql("science/source_keys_of.sql"),
-                              {"catalog": cat}).fetchall()
+            src = _source_keys(con, cat)
             if not src:
                 raise XcatError(f"{at}no X-ray catalog '{cat}' in the store")
             keys[cat] = {k.strip(): k for k, _ in src} | {n.strip(): k for k, n in src if n}
@@ -96,13 +101,15 @@ def record_events(store: Any, events: pd.DataFrame, *, where: str = "") -> list[
         return []
     current: dict[tuple[str, str], tuple[int, bool]] = {}
     for cat in keys:
-        for k, eid, human in con.execute(resources.read_sql("science/current_class_of.sql"),
-                                         {"catalog": cat}).fetchall():
+        for k, eid, human in con.execute(
+                "SELECT source_key, event_id, human_decision FROM classification_current "
+                "WHERE catalog = $catalog", {"catalog": cat}).fetchall():
             current[(cat, k)] = (eid, human)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with transaction(con):
-        ids = [r[0] for r in con.execute(resources.read_sql("science/reserve_event_ids.sql"),
-                                         {"n": len(rows)}).fetchall()]
+        ids = [r[0] for r in con.execute(
+            "SELECT nextval('classification_event_ids') AS id FROM range($n)",
+            {"n": len(rows)}).fetchall()]
         for eid, row in zip(ids, rows, strict=True):
             human = row["method"] in HUMAN
             prev = current.get((row["catalog"], row["source_key"]))
@@ -118,7 +125,8 @@ def record_events(store: Any, events: pd.DataFrame, *, where: str = "") -> list[
             df[c] = df[c].astype(object).where(df[c].notna(), None)
         con.register("_xcat_new_events", df)
         try:
-            con.execute(resources.read_sql("science/insert_classification_events.sql"))
+            # the log is append-only
+            con.execute("INSERT INTO classification_events BY NAME SELECT * FROM _xcat_new_events")
         finally:
             con.unregister("_xcat_new_events")
     return ids
@@ -221,11 +229,25 @@ def import_classifications(store: Any, file: str | Path, *, catalog: str = "csc"
     return {"imported": len(ids), "skipped": n_all - len(ids)}
 
 
+#: The latest event per source and group (human: visual/import; machine: rule/catalog), to
+#: skip re-imported rows that repeat it.
+LATEST_EVENTS_BY_GROUP = """
+SELECT source_key, arg_max(class, event_id) AS class,
+       arg_max(coalesce(best_counterpart, ''), event_id) AS best_counterpart,
+       arg_max(coalesce(donor_class, ''), event_id) AS donor_class,
+       arg_max(coalesce(note, ''), event_id) AS note,
+       method IN ('visual', 'import') AS human
+FROM classification_events
+WHERE catalog = $catalog
+GROUP BY source_key, method IN ('visual', 'import')
+"""
+
+
 def _drop_repeats(store: Any, events: pd.DataFrame, catalog: str) -> pd.DataFrame:
     """Drop events identical (class, counterpart, donor, note) to the latest event of
     the same group (human or machine) for that source.
     """
-    cur = store.sql(resources.read_sql("science/latest_events_by_group.sql"), {"catalog": catalog})
+    cur = store.sql(LATEST_EVENTS_BY_GROUP, {"catalog": catalog})
     if cur.empty:
         return events
     key = {(r["source_key"], str(r["class"]).lower(), r["best_counterpart"], r["donor_class"],
@@ -242,6 +264,18 @@ def _drop_repeats(store: Any, events: pd.DataFrame, catalog: str) -> pd.DataFram
     return events[[not same(ev) for ev in events.to_dict("records")]]
 
 
+#: The classifications in force of one catalog, in the XRBID notes layout.
+EXPORT = """
+SELECT c.source_key AS "CSC ID", row_number() OVER (ORDER BY c.source_key) AS "ID",
+       c.class AS "Class", c.best_counterpart AS "Best Star", c.donor_class AS "Mass",
+       c.note AS "Notes", c.method AS "Method", c.author AS "Author",
+       c.decided_at AS "Decided"
+FROM classification_current AS c
+WHERE c.catalog = $catalog
+ORDER BY c.source_key
+"""
+
+
 def export_classifications(store: Any, catalog: str = "csc") -> pd.DataFrame:
     """The classifications in force in the XRBID notes layout (plus method, author, time).
 
@@ -249,7 +283,19 @@ def export_classifications(store: Any, catalog: str = "csc") -> pd.DataFrame:
     --------
     >>> export_classifications(store).to_csv("notes.csv", index=False)   # doctest: +SKIP
     """
-    return store.sql(resources.read_sql("science/classification_export.sql"), {"catalog": catalog})
+    return store.sql(EXPORT, {"catalog": catalog})
+
+
+#: Every classification event of one source, oldest first, with the one in force marked.
+HISTORY = """
+SELECT e.event_id, e.created_at, e.class, e.method, e.author, e.best_counterpart,
+       e.donor_class, e.probability, e.rule, e.note, e.supersedes, e.origin,
+       e.event_id = c.event_id AS in_force
+FROM classification_events AS e
+LEFT JOIN classification_current AS c USING (catalog, source_key)
+WHERE e.catalog = $catalog AND e.source_key = $source_key
+ORDER BY e.event_id
+"""
 
 
 def history(store: Any, source: str, catalog: str = "csc") -> pd.DataFrame:
@@ -259,11 +305,9 @@ def history(store: Any, source: str, catalog: str = "csc") -> pd.DataFrame:
     --------
     >>> history(store, "2CXO J140312.5+541853")                          # doctest: +SKIP
     """
-    out = store.sql(resources.read_sql("science/classification_history.sql"),
-                    {"catalog": catalog, "source_key": source.strip()})
+    out = store.sql(HISTORY, {"catalog": catalog, "source_key": source.strip()})
     if out.empty:
-        src = store.con.execute(resources.read_sql("science/source_keys_of.sql"),
-                                {"catalog": catalog}).fetchall()
+        src = _source_keys(store.con, catalog)
         if source.strip() not in {k.strip() for k, _ in src}:
             raise XcatError(f"source '{source}' is not in catalog {catalog}")
     return out

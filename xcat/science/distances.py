@@ -1,5 +1,5 @@
-"""Readers for the science layer's input files (galaxy-distance catalogs), the bulk host
-writer and the transaction helper its writers share.
+"""Readers for the science layer's input files (galaxy-distance catalogs) and the bulk
+host writer.
 
 Examples
 --------
@@ -10,15 +10,12 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from xcat import resources
 from xcat.errors import XcatError
 
 #: Distance catalogs: how to read them and what their columns mean.
@@ -32,18 +29,6 @@ PRESETS = {
               "method_value": None,
               "reference": "Calzetti et al. 2015, AJ 149, 51 (LEGUS Table 1)"},
 }
-
-
-@contextlib.contextmanager
-def transaction(con: Any) -> Iterator[None]:
-    """Run a block in one DuckDB transaction: all of it is written, or none."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 def _read(path: Path) -> tuple[Any, str]:
@@ -129,6 +114,15 @@ def _is_number(v: object) -> bool:
     return True
 
 
+#: Insert the staged relations _xcat_new_hosts, _xcat_new_aliases, _xcat_new_distances
+#: and _xcat_new_adoptions (registered by :func:`insert_hosts`).
+INSERT_HOSTS = """
+INSERT INTO hosts BY NAME SELECT * FROM _xcat_new_hosts;
+INSERT INTO host_aliases BY NAME SELECT * FROM _xcat_new_aliases;
+INSERT INTO host_distances BY NAME SELECT * FROM _xcat_new_distances;
+INSERT INTO distance_adoptions BY NAME SELECT * FROM _xcat_new_adoptions;
+"""
+
 HOST_COLUMNS = {
     "hosts": ["host_id", "name", "ra", "dec", "ellipse_a_arcmin", "ellipse_b_arcmin",
               "ellipse_pa_deg", "radius_arcmin", "origin", "added_at"],
@@ -140,7 +134,9 @@ HOST_COLUMNS = {
 
 
 def insert_hosts(con: Any, stage: dict[str, pd.DataFrame]) -> None:
-    """Insert staged rows into hosts, host_aliases, host_distances, distance_adoptions."""
+    """Insert staged rows into hosts, host_aliases, host_distances, distance_adoptions
+    (inside the caller's transaction).
+    """
     for part, cols in HOST_COLUMNS.items():
         df = stage.get(part)
         df = pd.DataFrame(columns=cols) if df is None or df.empty else df
@@ -156,7 +152,7 @@ def insert_hosts(con: Any, stage: dict[str, pd.DataFrame]) -> None:
                 df[c] = df[c].astype("object").where(df[c].notna(), None)
         con.register(f"_xcat_new_{part}", df)
     try:
-        con.execute(resources.read_sql("science/insert_hosts_bulk.sql"))
+        con.execute(INSERT_HOSTS)
     finally:
         for part in HOST_COLUMNS:
             con.unregister(f"_xcat_new_{part}")

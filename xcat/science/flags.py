@@ -22,21 +22,59 @@ from typing import Any
 
 import pandas as pd
 
-from xcat import resources
 from xcat.errors import XcatError
 from xcat.science.classification import record_events
 
 RULE_AUTHOR = "xcat flags apply"
 
+#: Flag rules with their conditions as text.
+LIST_RULES = """
+SELECT r.rule, r.kind, r.band, r.proposes, r.enabled,
+       string_agg(c.column_name || ' ' || c.op || ' ' || CAST(c.threshold AS VARCHAR), ' AND '
+                  ORDER BY c.position) AS criteria,
+       r.reference, r.description
+FROM flag_rules AS r
+LEFT JOIN flag_rule_conditions AS c USING (rule)
+GROUP BY ALL
+ORDER BY r.rule
+"""
+
+#: How many sources each rule flags true / false / unknown.
+SUMMARY = """
+SELECT rule, catalog, count_if(state = 'true') AS n_true, count_if(state = 'false') AS n_false,
+       count_if(state = 'unknown') AS n_unknown
+FROM source_flags
+GROUP BY ALL
+ORDER BY rule, catalog
+"""
+
+#: Sources a flag rule flags (state true) and that rule has not yet proposed its class for
+#: as that source's latest proposal from the rule ($rule NULL: every rule).
+PROPOSALS = """
+WITH last_rule AS (
+    SELECT catalog, source_key, rule, arg_max(class, event_id) AS class
+    FROM classification_events
+    WHERE method = 'rule'
+    GROUP BY catalog, source_key, rule
+)
+SELECT f.rule, f.catalog, f.source_key, f.proposes, f.evidence, f.criteria, f.reference
+FROM source_flags AS f
+LEFT JOIN last_rule AS l USING (catalog, source_key, rule)
+WHERE f.state = 'true' AND f.proposes IS NOT NULL
+  AND ($rule IS NULL OR f.rule = $rule)
+  AND (l.class IS NULL OR l.class <> f.proposes)
+ORDER BY f.rule, f.catalog, f.source_key
+"""
+
 
 def flag_rules(store: Any) -> pd.DataFrame:
     """Every flag rule with its conditions as text, kind, band, class proposed, reference."""
-    return store.sql(resources.read_sql("science/list_flag_rules.sql"))
+    return store.sql(LIST_RULES)
 
 
 def flag_summary(store: Any) -> pd.DataFrame:
     """Number of sources each rule flags true, false and unknown, per catalog."""
-    return store.sql(resources.read_sql("science/flag_summary.sql"))
+    return store.sql(SUMMARY)
 
 
 def apply_rules(store: Any, rule: str | None = None) -> dict[str, int]:
@@ -66,7 +104,7 @@ def apply_rules(store: Any, rule: str | None = None) -> dict[str, int]:
     rules = flag_rules(store)
     if rule is not None and rule not in set(rules["rule"]):
         raise XcatError(f"no flag rule '{rule}' (rules: {', '.join(rules['rule'])})")
-    todo = store.sql(resources.read_sql("science/rule_proposals.sql"), {"rule": rule})
+    todo = store.sql(PROPOSALS, {"rule": rule})
     counts = dict.fromkeys(rules["rule"] if rule is None else [rule], 0)
     if todo.empty:
         return counts

@@ -25,9 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xcat import resources
 from xcat.errors import XcatError
-from xcat.science.distances import transaction
+from xcat.store.sql import transaction
 
 
 def parse_polygon(text: str) -> np.ndarray:
@@ -158,26 +157,36 @@ def add_footprint(store: Any, name: str, *, fits: str | Path | None = None,
     if radius >= 80:
         raise XcatError(f"footprint {name}: spans {radius:.1f} deg from its centre "
                         f"(at most 80 deg)")
-    existing = {r[0] for r in store.con.execute(
-        resources.read_sql("science/footprint_names.sql")).fetchall()}
+    existing = {r[0] for r in store.con.execute("SELECT name FROM footprints").fetchall()}
     if name in existing and not replace:
         raise XcatError(f"footprint '{name}' exists (use --replace)")
     verts = pd.DataFrame({"footprint": name, "position": np.arange(len(v), dtype="int32"),
                           "ra": v[:, 0], "dec": v[:, 1]})
-    with transaction(store.con):
-        for stmt in ("delete_footprint_vertices", "delete_footprint"):
-            store.con.execute(resources.read_sql(f"science/{stmt}.sql"), {"name": name})
-        store.con.execute(resources.read_sql("science/insert_footprint.sql"), {
-            "name": name, "ra": ra, "dec": dec, "radius_deg": radius * (1 + 1e-9) + 1e-12,
-            "origin": origin, "added_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
-        store.con.register("_xcat_new_vertices", verts)
+    con = store.con
+    with transaction(con):  # a footprint of the same name is replaced
+        con.execute("DELETE FROM footprint_vertices WHERE footprint = $name", {"name": name})
+        con.execute("DELETE FROM footprints WHERE name = $name", {"name": name})
+        con.execute("INSERT INTO footprints (name, ra, dec, radius_deg, origin, added_at) "
+                    "VALUES ($name, $ra, $dec, $radius_deg, $origin, $added_at)", {
+                        "name": name, "ra": ra, "dec": dec,
+                        "radius_deg": radius * (1 + 1e-9) + 1e-12, "origin": origin,
+                        "added_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
+        con.register("_xcat_new_vertices", verts)
         try:
-            store.con.execute(resources.read_sql("science/insert_footprint_vertices.sql"))
+            con.execute("INSERT INTO footprint_vertices BY NAME SELECT * FROM _xcat_new_vertices")
         finally:
-            store.con.unregister("_xcat_new_vertices")
+            con.unregister("_xcat_new_vertices")
     return {"footprint": name, "vertices": len(v), "radius_deg": radius}
+
+
+#: Footprints with their vertex count.
+LIST_FOOTPRINTS = """
+SELECT f.name, f.ra, f.dec, f.radius_deg, count(v.position) AS n_vertices, f.origin, f.added_at
+FROM footprints AS f LEFT JOIN footprint_vertices AS v ON v.footprint = f.name
+GROUP BY ALL ORDER BY f.name
+"""
 
 
 def list_footprints(store: Any) -> pd.DataFrame:
     """Stored footprints: name, centre, radius, number of vertices, origin."""
-    return store.sql(resources.read_sql("science/list_footprints.sql"))
+    return store.sql(LIST_FOOTPRINTS)

@@ -4,7 +4,8 @@ the ``luminosities`` view, so adopting another changes every derived luminosity.
 
 Names resolve through ``host_aliases`` upper-cased without spaces: ``M 101``, ``m101``
 and ``M101`` are one key, so ``NGC5457`` from a catalog and ``NGC 5457`` typed by hand
-meet.
+meet. The rule is the store's SQL macro ``alias_key`` (``schema/008_alias_key_macro.sql``),
+which named queries use as ``alias_key($host)`` and :func:`alias_keys` calls.
 
 Examples
 --------
@@ -20,7 +21,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +28,54 @@ import numpy as np
 import pandas as pd
 from astropy import units as u
 
-from xcat import resources
 from xcat.errors import XcatError
 from xcat.science.distances import insert_hosts as _insert
-from xcat.science.distances import load_distance_table, transaction
+from xcat.science.distances import load_distance_table
 from xcat.sky.units import parse_quantity
+from xcat.store.sql import transaction
+
+#: Reserve $n new ids from a sequence.
+RESERVE_HOST_IDS = "SELECT nextval('host_ids') AS id FROM range($n)"
+RESERVE_DISTANCE_IDS = "SELECT nextval('host_distance_ids') AS id FROM range($n)"
+
+#: Set a host's name, position and boundary (NULL parameters keep the stored value).
+UPDATE_HOST = """
+UPDATE hosts SET
+    name = coalesce($name, name),
+    ra = coalesce($ra, ra),
+    dec = coalesce($dec, dec),
+    ellipse_a_arcmin = coalesce($ellipse_a_arcmin, ellipse_a_arcmin),
+    ellipse_b_arcmin = coalesce($ellipse_b_arcmin, ellipse_b_arcmin),
+    ellipse_pa_deg = coalesce($ellipse_pa_deg, ellipse_pa_deg),
+    radius_arcmin = coalesce($radius_arcmin, radius_arcmin)
+WHERE host_id = $host_id
+"""
 
 
-def alias_key(name: str) -> str:
-    """Lookup key of a host name: upper case, spaces and underscores removed.
+def alias_keys(con: Any, names: list[str]) -> list[str]:
+    """Lookup keys of host names (upper case, spaces and underscores removed), by the
+    store's ``alias_key`` macro: the one rule that SQL and Python share.
 
     Examples
     --------
-    >>> alias_key("M 101"), alias_key("ngc_5457")
-    ('M101', 'NGC5457')
+    >>> alias_keys(store.con, ["M 101", "ngc_5457"])                   # doctest: +SKIP
+    ['M101', 'NGC5457']
     """
-    return re.sub(r"[\s_]+", "", name).upper()
+    if not names:
+        return []
+    return con.execute("SELECT list_transform($names, lambda n: alias_key(n))",
+                       {"names": [str(n) for n in names]}).fetchall()[0][0]
+
+
+def _alias_map(con: Any) -> dict[str, int]:
+    """Every alias key and the host it names."""
+    return dict(con.execute("SELECT alias_key, host_id FROM host_aliases").fetchall())
+
+
+def _adopted(con: Any) -> set[int]:
+    """Hosts that have an adopted distance."""
+    return {r[0] for r in con.execute(
+        "SELECT DISTINCT host_id FROM distance_adoptions").fetchall()}
 
 
 def _now() -> dt.datetime:
@@ -74,8 +106,9 @@ def _angle_deg(q: str | float) -> float:
 
 def resolve_host(store: Any, name: str) -> int | None:
     """Host id of ``name`` (any alias), or ``None`` when it is unknown."""
-    amap = dict(store.con.execute(resources.read_sql("science/host_alias_map.sql")).fetchall())
-    return amap.get(alias_key(name))
+    rows = store.con.execute("SELECT host_id FROM host_aliases "
+                             "WHERE alias_key = alias_key($name)", {"name": name}).fetchall()
+    return rows[0][0] if rows else None
 
 
 def host_id(store: Any, name: str) -> int:
@@ -151,9 +184,11 @@ def add_host(store: Any, name: str, *, aliases: list[str] | tuple[str, ...] = ()
         if geo["ellipse_b_arcmin"] > geo["ellipse_a_arcmin"]:
             raise XcatError(f"host {name}: ellipse semi-minor axis exceeds the semi-major")
     geo["radius_arcmin"] = _value(radius, "angle", u.arcmin, f"host {name}: radius")
-    amap = dict(store.con.execute(resources.read_sql("science/host_alias_map.sql")).fetchall())
+    con = store.con
+    amap = _alias_map(con)
     names = [name, *aliases]
-    found = {amap[alias_key(n)] for n in names if alias_key(n) in amap}
+    keys = alias_keys(con, names)
+    found = {amap[k] for k in keys if k in amap}
     if len(found) > 1:
         raise XcatError(f"host {name}: the names {', '.join(names)} belong to different "
                         f"hosts ({sorted(found)})")
@@ -161,40 +196,35 @@ def add_host(store: Any, name: str, *, aliases: list[str] | tuple[str, ...] = ()
     hid = found.pop() if found else None
     created = hid is None
     rename = None
-    with transaction(store.con):
+    with transaction(con):
         if created:
-            hid = store.con.execute(resources.read_sql("science/reserve_host_ids.sql"),
-                                    {"n": 1}).fetchone()[0]
+            hid = con.execute(RESERVE_HOST_IDS, {"n": 1}).fetchall()[0][0]
             stage = {"hosts": pd.DataFrame([{"host_id": hid, "name": name, "ra": ra,
                                              "dec": dec, **geo, "origin": "manual",
                                              "added_at": now}])}
         else:
-            row = store.con.execute(resources.read_sql("science/host_by_id.sql"),
-                                    {"host_id": hid}).fetchone()
-            if alias_key(row[1]) != alias_key(name) and row[2] != "manual":
+            row = con.execute("SELECT host_id, name, origin FROM hosts WHERE host_id = $host_id",
+                              {"host_id": hid}).fetchall()[0]
+            if alias_keys(con, [row[1]])[0] != keys[0] and row[2] != "manual":
                 rename = name
-            store.con.execute(resources.read_sql("science/update_host.sql"),
-                              {"host_id": hid, "name": rename, "ra": ra, "dec": dec, **geo})
+            con.execute(UPDATE_HOST, {"host_id": hid, "name": rename, "ra": ra, "dec": dec,
+                                      **geo})
             stage = {}
         new_alias = {}
-        for n in names:
-            if alias_key(n) not in amap:
-                new_alias.setdefault(alias_key(n), {"alias_key": alias_key(n), "alias": n,
-                                                    "host_id": hid})
+        for n, k in zip(names, keys, strict=True):
+            if k not in amap:
+                new_alias.setdefault(k, {"alias_key": k, "alias": n, "host_id": hid})
         stage["aliases"] = pd.DataFrame(list(new_alias.values()))
         did = None
         if d is not None:
-            did = store.con.execute(resources.read_sql("science/reserve_distance_ids.sql"),
-                                    {"n": 1}).fetchone()[0]
+            did = con.execute(RESERVE_DISTANCE_IDS, {"n": 1}).fetchall()[0][0]
             stage["distances"] = pd.DataFrame([{
                 "distance_id": did, "host_id": hid, "distance_mpc": d, "distance_err_mpc": err,
                 "method": method, "reference": reference, "origin": "manual", "added_at": now}])
-            adopted = {r[0] for r in store.con.execute(
-                resources.read_sql("science/adopted_hosts.sql")).fetchall()}
-            if adopt or hid not in adopted:
+            if adopt or hid not in _adopted(con):
                 stage["adoptions"] = pd.DataFrame([{"host_id": hid, "distance_id": did,
                                                     "adopted_at": now, "note": "manual"}])
-        _insert(store.con, stage)
+        _insert(con, stage)
     return {"host_id": hid, "host": rename or name, "distance_id": did, "created": created}
 
 
@@ -206,26 +236,59 @@ def adopt_distance(store: Any, host: str, distance_id: int, note: str | None = N
     >>> adopt_distance(store, "M101", 3)                               # doctest: +SKIP
     """
     hid = host_id(store, host)
-    row = store.con.execute(resources.read_sql("science/distance_by_id.sql"),
+    row = store.con.execute("SELECT distance_id, host_id FROM host_distances "
+                            "WHERE distance_id = $distance_id",
                             {"distance_id": int(distance_id)}).fetchone()
     if row is None or row[1] != hid:
         raise XcatError(f"host {host} has no distance with id {distance_id} "
                         f"(see 'xcat host show {host}')")
-    store.con.execute(resources.read_sql("science/insert_adoption.sql"),
+    # the newest adoption of a host wins
+    store.con.execute("INSERT INTO distance_adoptions (host_id, distance_id, adopted_at, note) "
+                      "VALUES ($host_id, $distance_id, $adopted_at, $note)",
                       {"host_id": hid, "distance_id": int(distance_id), "adopted_at": _now(),
                        "note": note})
+
+
+#: Hosts with their adopted distance; $host_id NULL lists all that have a distance or a
+#: boundary.
+LIST_HOSTS = """
+SELECT * FROM hosts_adopted
+WHERE ($host_id IS NULL AND (distance_id IS NOT NULL OR radius_arcmin IS NOT NULL
+                             OR ellipse_a_arcmin IS NOT NULL))
+   OR host_id = $host_id
+ORDER BY host
+"""
 
 
 def list_hosts(store: Any, name: str | None = None) -> pd.DataFrame:
     """Hosts with their adopted distance (one host, or all with a distance or boundary)."""
     hid = host_id(store, name) if name else None
-    return store.con.execute(resources.read_sql("science/list_hosts.sql"), {"host_id": hid}).df()
+    return store.con.execute(LIST_HOSTS, {"host_id": hid}).df()
+
+
+#: Every distance of one host, the adopted one marked.
+DISTANCES_OF_HOST = """
+SELECT d.distance_id, h.name AS host, d.distance_mpc, d.distance_err_mpc, d.method,
+       d.reference, d.origin, d.added_at, d.distance_id = a.distance_id AS adopted
+FROM host_distances AS d
+JOIN hosts AS h USING (host_id)
+LEFT JOIN hosts_adopted AS a USING (host_id)
+WHERE d.host_id = $host_id
+ORDER BY d.distance_id
+"""
 
 
 def host_distances(store: Any, name: str) -> pd.DataFrame:
     """Every distance recorded for a host, the adopted one marked."""
-    return store.con.execute(resources.read_sql("science/distances_of_host.sql"),
-                             {"host_id": host_id(store, name)}).df()
+    return store.con.execute(DISTANCES_OF_HOST, {"host_id": host_id(store, name)}).df()
+
+
+#: Identity of every recorded distance (to skip exact repeats on reload).
+DISTANCE_KEYS = """
+SELECT host_id, distance_mpc, coalesce(distance_err_mpc, -1.0) AS err,
+       coalesce(method, '') AS method, coalesce(reference, '') AS reference
+FROM host_distances
+"""
 
 
 def load_hosts(store: Any, file: str | Path, *, preset: str | None = None,
@@ -258,21 +321,18 @@ def load_hosts(store: Any, file: str | Path, *, preset: str | None = None,
     {'hosts': 1, 'distances': 1, 'adopted': 1}
     """
     rows, origin = load_distance_table(Path(file), preset)
-    if only:
-        keys = {alias_key(n) for n in only}
-        rows = rows[rows["name"].map(alias_key).isin(keys)]
     con = store.con
-    amap = dict(con.execute(resources.read_sql("science/host_alias_map.sql")).fetchall())
-    adopted = {r[0] for r in con.execute(
-        resources.read_sql("science/adopted_hosts.sql")).fetchall()}
-    seen = {tuple(r) for r in con.execute(
-        resources.read_sql("science/distance_keys.sql")).fetchall()}
+    rows = rows.assign(key=alias_keys(con, rows["name"].tolist()))
+    if only:
+        rows = rows[rows["key"].isin(set(alias_keys(con, list(only))))]
+    amap = _alias_map(con)
+    adopted = _adopted(con)
+    seen = {tuple(r) for r in con.execute(DISTANCE_KEYS).fetchall()}
     now = _now()
-    rows = rows.assign(key=rows["name"].map(alias_key)).drop_duplicates("key")
+    rows = rows.drop_duplicates("key")
     new = rows[~rows["key"].isin(amap)]
     with transaction(con):
-        ids = [r[0] for r in con.execute(resources.read_sql("science/reserve_host_ids.sql"),
-                                         {"n": len(new)}).fetchall()]
+        ids = [r[0] for r in con.execute(RESERVE_HOST_IDS, {"n": len(new)}).fetchall()]
         amap.update(dict(zip(new["key"], ids, strict=True)))
         hosts = pd.DataFrame({"host_id": ids, "name": new["name"].to_numpy(),
                               "ra": new["ra"].to_numpy(), "dec": new["dec"].to_numpy(),
@@ -285,8 +345,7 @@ def load_hosts(store: Any, file: str | Path, *, preset: str | None = None,
                          dist["distance_err_mpc"].fillna(-1.0), dist["method"].fillna(""),
                          dist["reference"].fillna(""), strict=True))
         dist = dist[[t not in seen for t in ident]]
-        dids = [r[0] for r in con.execute(resources.read_sql("science/reserve_distance_ids.sql"),
-                                          {"n": len(dist)}).fetchall()]
+        dids = [r[0] for r in con.execute(RESERVE_DISTANCE_IDS, {"n": len(dist)}).fetchall()]
         distances = pd.DataFrame({
             "distance_id": dids, "host_id": dist["host_id"].to_numpy(),
             "distance_mpc": dist["distance_mpc"].to_numpy(),

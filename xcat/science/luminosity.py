@@ -26,10 +26,19 @@ from typing import Any
 
 import pandas as pd
 
-from xcat import resources
 from xcat.errors import XcatError
 
 CM_PER_MPC = 3.0857e24
+
+#: Energy-conversion factors, with the catalog kinds that use each.
+LIST_ECFS = """
+SELECT e.name, e.hr1_slope, e.constant, e.scale, e.emin_kev, e.emax_kev,
+       string_agg(c.kind, ', ' ORDER BY c.kind) AS used_for, e.reference, e.note
+FROM energy_conversion_factors AS e
+LEFT JOIN ecf_choice AS c ON c.ecf_name = e.name
+GROUP BY ALL
+ORDER BY e.name
+"""
 
 
 def log10_luminosity(flux_cgs: float, distance_mpc: float) -> float:
@@ -47,7 +56,7 @@ def log10_luminosity(flux_cgs: float, distance_mpc: float) -> float:
 
 def ecfs(store: Any) -> pd.DataFrame:
     """The energy-conversion factors and the catalog kinds that use each."""
-    return store.sql(resources.read_sql("science/list_ecfs.sql"))
+    return store.sql(LIST_ECFS)
 
 
 def set_ecf(store: Any, kind: str, name: str) -> None:
@@ -62,5 +71,5 @@ def set_ecf(store: Any, kind: str, name: str) -> None:
     names = set(ecfs(store)["name"])
     if name not in names:
         raise XcatError(f"no energy-conversion factor '{name}' ({', '.join(sorted(names))})")
-    store.con.execute(resources.read_sql("science/set_ecf_choice.sql"),
-                      {"kind": kind, "ecf_name": name})
+    store.con.execute("INSERT OR REPLACE INTO ecf_choice (kind, ecf_name) "
+                      "VALUES ($kind, $ecf_name)", {"kind": kind, "ecf_name": name})

@@ -1,5 +1,11 @@
 """Audits: queries whose empty result means pass (``queries/audits/*.sql``), plus the
 checks that the registry matches the files on disk.
+
+The audit files are static: a catalog audit reads the CTE ``audited`` (the catalog on
+canonical columns ``ra, dec, _healpix_29, Norder, Npix, source_key, fluxes``) and a run
+audit the CTEs ``left_rows`` / ``right_rows`` (``source_key`` as text); this module
+builds those CTEs with SQLAlchemy Core from the registry, so identifiers are quoted by
+the library.
 """
 
 from __future__ import annotations
@@ -8,9 +14,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xcat import resources
-from xcat.store import layout
+from xcat.store import layout, sqlbuild
 from xcat.store.db import Database
-from xcat.store.sql import quote_ident
+
+#: What the audits need to know about each catalog.
+CATALOG_TARGETS = """
+SELECT c.name, c.n_rows, c.ra_column, c.dec_column, c.key_columns, c.sha256, c.n_partitions,
+       list(cc.name ORDER BY cc.position) FILTER (WHERE cc.unit = 'erg / (s cm2)')
+           AS flux_columns
+FROM catalogs c LEFT JOIN catalog_columns cc ON cc.catalog = c.name
+GROUP BY ALL
+ORDER BY c.name
+"""
+
+#: Every cross-match run with the key columns of its two catalogs (NULL when one is gone).
+RUN_TARGETS = """
+SELECT r.run_id, r.name, r.left_catalog, r.right_catalog,
+       l.key_columns AS left_key, c.key_columns AS right_key
+FROM xmatch_runs r
+LEFT JOIN catalogs l ON l.name = r.left_catalog
+LEFT JOIN catalogs c ON c.name = r.right_catalog
+ORDER BY r.run_id
+"""
 
 
 @dataclass
@@ -38,22 +63,19 @@ def run_audits(store: Database) -> list[AuditResult]:
 
     """
     results = []
-    targets = store.con.execute(resources.read_sql("store/catalog_audit_targets.sql")).fetchall()
-    for name, n_rows, ra, dec, key, sha, n_parts, flux_cols in targets:
+    for name, n_rows, ra, dec, key, sha, n_parts, flux_cols in store.con.execute(
+            CATALOG_TARGETS).fetchall():
         results.extend(_disk_checks(store, name, n_rows, sha, n_parts))
         if not results[-1].ok and results[-1].audit == "catalog_files_present":
             continue
-        fill = {"catalog": quote_ident(name), "ra": quote_ident(ra), "dec": quote_ident(dec)}
+        ctes = {"audited": audited(name, ra, dec, key or [], flux_cols or [])}
         audits = ["coordinates_in_range", "rows_in_their_partition", "registry_row_count"]
         if key:
-            fill["key_list"] = ", ".join(quote_ident(k) for k in key)
             audits.append("unique_key")
         if flux_cols:
-            fill["flux_columns"] = ", ".join(quote_ident(c) for c in flux_cols)
-            fill["any_negative"] = " OR ".join(f"{quote_ident(c)} < 0" for c in flux_cols)
             audits.append("fluxes_nonnegative")
         for audit in audits:
-            sql = resources.read_sql(f"audits/{audit}.sql").format(**fill)
+            sql = audit_query(audit, ctes)
             params = {"name": name, "n_rows": n_rows} if "$n_rows" in sql else {}
             rows = store.con.execute(sql, params).fetchall()
             results.append(AuditResult(audit, name, len(rows), rows[:3]))
@@ -61,15 +83,52 @@ def run_audits(store: Database) -> list[AuditResult]:
     return results
 
 
+def audit_query(audit: str, ctes: dict[str, Any]) -> str:
+    """``queries/audits/<audit>.sql`` preceded by the CTEs it reads (SQLAlchemy selects)."""
+    prefix = ",\n".join(f"{n} AS ({sqlbuild.render(s)})" for n, s in ctes.items())
+    body = resources.read_sql(f"audits/{audit}.sql")
+    return f"WITH {prefix}\n{body}" if ctes else body
+
+
+def audited(catalog: str, ra: str, dec: str, key: list[str], flux_columns: list[str]) -> Any:
+    """The catalog on the canonical columns the catalog audits read: ``ra``, ``dec``,
+    ``_healpix_29``, ``Norder``, ``Npix``, ``source_key`` (the key column, a row of the key
+    columns when there are several, NULL when none) and ``fluxes`` (the energy-flux values).
+
+    Examples
+    --------
+    >>> sql = sqlbuild.render(audited("my cat", "RA", "dec", ["id", "n"], ["f"]))
+    >>> '"RA" AS ra' in sql, "row(id, n) AS source_key" in sql, 'FROM "my cat"' in sql
+    (True, True, True)
+    """
+    import sqlalchemy as sa
+
+    col = sqlbuild.column
+    keys = [col(k) for k in key]
+    source_key = (keys[0] if len(keys) == 1 else sa.func.row(*keys) if keys else sa.null())
+    fluxes = (sa.func.list_value(*(col(c) for c in flux_columns)) if flux_columns
+              else sa.cast(sa.null(), sa.ARRAY(sa.Double())))
+    return sa.select(col(ra).label("ra"), col(dec).label("dec"), col("_healpix_29"),
+                     col("Norder"), col("Npix"), source_key.label("source_key"),
+                     fluxes.label("fluxes")).select_from(sa.table(catalog))
+
+
+def _key_rows(catalog: str, key: str) -> Any:
+    """The key of every row of a catalog as text (``source_key``)."""
+    import sqlalchemy as sa
+
+    return sa.select(sa.cast(sqlbuild.column(key), sa.String()).label("source_key")
+                     ).select_from(sa.table(catalog))
+
+
 def _xmatch_audits(store: Database) -> list[AuditResult]:
     """Cross-match runs: pairs within the radius, pair counts, keys present in both catalogs."""
     results = []
-    runs = store.con.execute(resources.read_sql("store/xmatch_runs_to_audit.sql")).fetchall()
+    runs = store.con.execute(RUN_TARGETS).fetchall()
     for run_id, name, left, right, left_key, right_key in runs:
         label = f"xmatch:{name}"
         for audit in ("xmatch_pairs_within_radius", "xmatch_run_pair_count"):
-            rows = store.con.execute(resources.read_sql(f"audits/{audit}.sql"),
-                                     {"run_id": run_id}).fetchall()
+            rows = store.con.execute(audit_query(audit, {}), {"run_id": run_id}).fetchall()
             results.append(AuditResult(audit, label, len(rows), rows[:3]))
         if not left_key or not right_key or len(left_key) != 1 or len(right_key) != 1:
             gone = [c for c, k in ((left, left_key), (right, right_key)) if not k]
@@ -77,9 +136,9 @@ def _xmatch_audits(store: Database) -> list[AuditResult]:
                                        [f"catalog {c} is gone or has no single key"
                                         for c in gone]))
             continue
-        sql = resources.read_sql("audits/xmatch_pair_keys_exist.sql").format(
-            left_catalog=quote_ident(left), right_catalog=quote_ident(right),
-            left_key=quote_ident(left_key[0]), right_key=quote_ident(right_key[0]))
+        sql = audit_query("xmatch_pair_keys_exist", {
+            "left_rows": _key_rows(left, left_key[0]),
+            "right_rows": _key_rows(right, right_key[0])})
         rows = store.con.execute(sql, {"run_id": run_id}).fetchall()
         results.append(AuditResult("xmatch_pair_keys_exist", label, len(rows), rows[:3]))
     return results

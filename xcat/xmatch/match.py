@@ -27,16 +27,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from xcat import resources
 from xcat.catalog.runs import XmatchRun, record_run
 from xcat.errors import XcatError
 from xcat.sky import scoring as sc
 from xcat.sky.pairs import pairs_within, rank_by_left
 from xcat.sky.units import parse_quantity
+from xcat.store import sqlbuild
 from xcat.store.db import Database
-from xcat.store.sql import quote_ident, run_arrow
+from xcat.store.sql import run_arrow
 
-NULL = "NULL"
+#: The columns every position read returns, in order (errors and radius in arcsec).
+POSITION_COLUMNS = ("key", "ra", "dec", "sigma", "radius", "ellipse_a", "ellipse_b",
+                    "ellipse_pa")
 
 
 @dataclass
@@ -126,28 +128,67 @@ def parse_annulus(text: str | None) -> tuple[float, float] | None:
     return arcsec(parts[0]), arcsec(parts[1])
 
 
-def _key_expr(key_columns: list[str] | None) -> str:
-    cols = list(key_columns or [])
+def _sa() -> Any:
+    import sqlalchemy as sa
+
+    return sa
+
+
+def _key_expr(key_columns: list[str] | None) -> Any:
+    cols = [sqlbuild.column(c) for c in key_columns or []]
     if not cols:
         raise XcatError("catalog has no key columns to name its rows by")
     if len(cols) == 1:
-        return quote_ident(cols[0])
-    return "concat_ws('|', " + ", ".join(quote_ident(c) for c in cols) + ")"
+        return cols[0]
+    return _sa().func.concat_ws("|", *cols)
+
+
+def _double(column: str | None) -> Any:
+    """A column cast to DOUBLE, or a NULL of that type when there is no column."""
+    sa = _sa()
+    return sa.cast(sqlbuild.column(column) if column else sa.null(), sa.Double())
+
+
+def positions_query(info: dict[str, Any], err: str | None, radius: str | None) -> str:
+    """SQL reading the positions of one catalog (``info``: its registry row): the key
+    columns as one string, RA/Dec, and the ``err`` (1-sigma) and ``radius`` columns
+    (arcsec) or NULL.
+    """
+    sa = _sa()
+    cols = [sa.cast(_key_expr(info["key_columns"]), sa.String()),
+            _double(info["ra_column"]), _double(info["dec_column"]), _double(err),
+            _double(radius), _double(None), _double(None), _double(None)]
+    return sqlbuild.render(sa.select(*(c.label(n) for c, n in zip(
+        cols, POSITION_COLUMNS, strict=True))).select_from(sa.table(info["name"])))
+
+
+def xray_positions_query(radius: str | None) -> str:
+    """SQL reading the positions and errors of the X-ray catalog ``$catalog`` from
+    ``xray_sources``: the 1-sigma error (frame error included), the CSC 95% ellipse, and
+    the ``radius`` column (arcsec) or NULL.
+    """
+    sa = _sa()
+    c = sqlbuild.column
+
+    def at_95(col: str) -> Any:
+        return sa.case((c("ellipse_conf") == 0.95, c(col)))
+
+    cols = [c("source_key"), c("ra"), c("dec"), c("pos_err_1sigma"), _double(radius),
+            at_95("ellipse_a"), at_95("ellipse_b"), c("ellipse_pa")]
+    return sqlbuild.render(
+        sa.select(*(col.label(n) for col, n in zip(cols, POSITION_COLUMNS, strict=True)))
+        .select_from(sa.table("xray_sources"))
+        .where(c("catalog") == sa.literal_column("$catalog")))  # bound when run
 
 
 def _read_side(store: Database, catalog: str, err: str | None, radius: str | None) -> pa.Table:
     """key, ra, dec, sigma, radius, ellipse_a/b/pa of one catalog (Arrow)."""
     info = store.catalog(catalog)
-    xray = {r[0] for r in store.con.execute(
-        resources.read_sql("xmatch/xray_catalogs.sql")).fetchall()}
-    rad = quote_ident(radius) if radius else NULL
+    xray = {r[0] for r in store.con.execute("SELECT DISTINCT catalog FROM xray_sources")
+            .fetchall()}
     if catalog in xray and err is None:
-        return run_arrow(store.con, resources.read_sql("xmatch/xray_positions.sql").format(
-            radius=rad), {"catalog": catalog})
-    query = resources.read_sql("xmatch/positions.sql").format(
-        table=quote_ident(catalog), key=_key_expr(info["key_columns"]),
-        ra=quote_ident(info["ra_column"]), dec=quote_ident(info["dec_column"]),
-        sigma=quote_ident(err) if err else NULL, radius=rad)
+        return run_arrow(store.con, xray_positions_query(radius), {"catalog": catalog})
+    query = positions_query(info, err, radius)
     try:
         return run_arrow(store.con, query)
     except Exception as exc:  # duckdb binder error: a column that is not there
@@ -292,8 +333,10 @@ def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
     linfo, rinfo = store.catalog(left), store.catalog(right)
     lt = _read_side(store, left, options.left_err, options.radius_column)
     rt = _read_side(store, right, options.right_err, None)
-    frame = float(store.con.execute(resources.read_sql("xmatch/frame_sigma.sql"),
-                                    {"catalog": left}).fetchall()[0][0])
+    # the astrometric-frame error (1-sigma, arcsec) in force for the left catalog
+    frame = float(store.con.execute(
+        "SELECT coalesce(arg_max(sigma_ast_arcsec, set_at), 0.0) FROM astrometric_frames "
+        "WHERE catalog = $catalog", {"catalog": left}).fetchall()[0][0])
     pairs, params = match_arrays(lt, rt, options, left_name=left, right_name=right,
                                  frame_sigma=frame)
     method = ("radius" if options.radius is not None else

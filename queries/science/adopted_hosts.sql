@@ -1,2 +1,0 @@
--- Hosts that have an adopted distance
-SELECT DISTINCT host_id FROM distance_adoptions

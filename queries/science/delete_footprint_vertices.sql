@@ -1,2 +1,0 @@
--- Forget a footprint's vertices
-DELETE FROM footprint_vertices WHERE footprint = $name

@@ -1,2 +1,0 @@
--- Names of the stored footprints
-SELECT name FROM footprints ORDER BY name

@@ -1,2 +1,0 @@
--- Forget a catalog's column metadata
-DELETE FROM catalog_columns WHERE catalog = $name

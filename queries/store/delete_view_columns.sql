@@ -1,2 +1,0 @@
--- Forget the column documentation of a derived view
-DELETE FROM view_columns WHERE view = $view

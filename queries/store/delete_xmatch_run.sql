@@ -1,2 +1,0 @@
--- Remove one run
-DELETE FROM xmatch_runs WHERE run_id = $run_id

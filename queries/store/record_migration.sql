@@ -1,2 +1,0 @@
--- Record one applied migration
-INSERT INTO schema_migrations (version, name, purpose) VALUES ($version, $name, $purpose)
