@@ -25,6 +25,7 @@ import pytest
 from astropy import units as u
 from astropy.coordinates import angular_separation
 from geometry_helpers import (
+    TIE_ARCSEC,
     BruteForce,
     assert_same_ids,
     offset_points,
@@ -253,7 +254,9 @@ def test_cone_around_poles(sky: Sky, catalog: str, pole: float, dist: float, ra:
         st.floats(np.log10(0.1 * ARCSEC), np.log10(5.0)).map(lambda x: 10.0**x),
         st.floats(1.0001, 5.0).map(lambda f: max(dist, ARCSEC) * f)), label="radius")
     got, _ = sky.check(catalog, ra, dec, radius)
-    if radius > dist:  # the rows exactly at the pole are inside
+    # the rows exactly at the pole are inside (beyond the floating tie of the oracle: with
+    # radius - dist below ~1e-15 deg the computed separation may round either way)
+    if radius > dist + TIE_ARCSEC / 3600.0:
         at_pole = set(sky.ids[sky.dec == pole].tolist())
         assert at_pole <= set(got["id"].tolist())
 
