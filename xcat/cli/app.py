@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from xcat.errors import XcatError
-from xcat.output.tables import FORMATS, write_table
+from xcat.output import FORMATS
+from xcat.version import __version__
 
 STORE_HELP = "Store directory (default $XCAT_STORE or ./xcat-store)."
 #: The CLI's own notes (``xcat: ...`` on stderr, hidden by ``-q``).
@@ -20,10 +21,19 @@ log = logging.getLogger("xcat.cli")
 
 
 def open_store(ctx: click.Context, create: bool = False):
-    """Open the store named by ``--store`` / ``$XCAT_STORE``."""
-    from xcat import Store
+    """Open the store named by ``--store`` / ``$XCAT_STORE`` as the user's ``Store``."""
+    from xcat.api import Store
 
     return Store.open(ctx.obj["store"], create=create)
+
+
+def open_database(ctx: click.Context):
+    """Open the store's floor only (``Database``: SQL in, Arrow out), for commands that
+    need nothing above it; it loads in a fraction of the time ``Store`` takes.
+    """
+    from xcat.store.db import Database
+
+    return Database.open(ctx.obj["store"])
 
 
 def emit(text: str) -> None:
@@ -38,6 +48,8 @@ def show(rows: Any, fmt: str = "table", out: str | None = None, *, max_rows: int
     Every command that prints rows goes through here. ``rows`` is an astropy Table, a
     DataFrame, a pyarrow Table or a list of dicts (see :func:`xcat.output.tables.write_table`).
     """
+    from xcat.output.tables import write_table
+
     emit(write_table(rows, fmt, out, max_rows=max_rows))
 
 
@@ -95,7 +107,7 @@ class _Cli(click.Group):
 @click.option("-v", "--verbose", count=True, help="More notes on stderr (-v debug, -vv "
               "also other libraries').")
 @click.option("-q", "--quiet", is_flag=True, help="Errors only on stderr.")
-@click.version_option(package_name="xcat")
+@click.version_option(__version__, prog_name="xcat")
 @click.pass_context
 def cli(ctx: click.Context, store: str | None, verbose: int, quiet: bool) -> None:
     """xcat: X-ray source catalogs in one HEALPix/HATS store you can query with SQL."""
@@ -116,8 +128,10 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def catalogs(ctx: click.Context, fmt: str, out: str | None) -> None:
     """List catalogs: name, rows, source, sha256, created.  Example: xcat catalogs"""
-    with open_store(ctx) as store:
-        show(store.catalogs(), fmt, out)
+    from xcat.store.registry import LIST_CATALOGS
+
+    with open_database(ctx) as db:
+        show(db.sql(LIST_CATALOGS, output="arrow"), fmt, out)
 
 
 @cli.command()
@@ -151,8 +165,8 @@ def sql(ctx: click.Context, query: str, param: tuple[str, ...], fmt: str, out: s
     """
     from xcat.store.sql import parse_params
 
-    with open_store(ctx) as store:
-        show(store.sql(query, parse_params(param), output="astropy"), fmt, out)
+    with open_database(ctx) as db:
+        show(db.sql(query, parse_params(param), output="arrow"), fmt, out)
 
 
 @cli.command()
@@ -216,7 +230,7 @@ def main() -> None:
     """Entry point of the ``xcat`` command."""
     import warnings
 
-    from astropy.units import UnitsWarning
-
-    warnings.filterwarnings("ignore", category=UnitsWarning)
+    # astropy's unit parser warns about VOUnit/FITS deprecations ('erg'): the units are
+    # still exact. Filtered by module so that astropy is not imported for every command.
+    warnings.filterwarnings("ignore", module=r"astropy\.units")
     cli()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from xcat.cli.app import cli, emit, open_store, rows_options, show
-from xcat.output.tables import FORMATS
+from xcat.output import FORMATS
 
 
 def _params(param: tuple[str, ...]) -> dict:

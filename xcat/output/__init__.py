@@ -7,3 +7,8 @@ DS9 regions, figures, the HTML report and saved samples.
 import logging
 
 log = logging.getLogger(__name__)
+
+#: Every format the table writer (:func:`xcat.output.tables.write_table`) writes.
+FORMATS = ("table", "csv", "json", "ecsv", "votable", "fits", "parquet", "latex", "html")
+#: Formats that cannot go to a terminal: they need an output file.
+BINARY = ("fits", "parquet")

@@ -31,12 +31,9 @@ from typing import Any
 import numpy as np
 
 from xcat.errors import XcatError
-from xcat.output import log
+from xcat.output import BINARY, FORMATS, log, terminal
 from xcat.output.latex import to_deluxetable
-
-FORMATS = ("table", "csv", "json", "ecsv", "votable", "fits", "parquet", "latex", "html")
-#: Formats that cannot go to a terminal: they need an output file.
-BINARY = ("fits", "parquet")
+from xcat.store.results import to_astropy
 
 
 def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows: int = 50,
@@ -60,8 +57,6 @@ def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows:
      1.5    x
     (1 row)
     """
-    from astropy.units import UnitsWarning
-
     if fmt not in FORMATS:
         raise XcatError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
     if fmt in BINARY and not out:
@@ -69,6 +64,13 @@ def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows:
     path = Path(out) if out else None
     if path is not None and not path.parent.is_dir():
         raise XcatError(f"{path.parent}: no such directory")
+    if fmt == "table":  # straight from Arrow when given Arrow: no astropy import
+        cols = (terminal.from_arrow(rows) if type(rows).__module__.startswith("pyarrow")
+                else terminal.from_astropy(as_table(rows)))
+        return _deliver(terminal.render(cols, max_rows), path, fmt, len(cols[0].values)
+                        if cols else 0)
+    from astropy.units import UnitsWarning
+
     t = as_table(rows)
     with warnings.catch_warnings():  # VOUnit/FITS deprecate 'erg'; the unit is still exact
         warnings.simplefilter("ignore", UnitsWarning)
@@ -78,11 +80,16 @@ def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows:
         else:
             text = _text(t, fmt, max_rows, table_id,
                          caption or (path.stem.replace("_", " ") if path else "Query result"))
+    return _deliver(text, path, fmt, len(t))
+
+
+def _deliver(text: str, path: Path | None, fmt: str, n_rows: int) -> str:
+    """Return ``text``, or write it to ``path`` (when given) and return ``""``."""
     if path is None:
         return text
     if text:
         path.write_text(text)
-    log.debug("wrote %d rows as %s to %s", len(t), fmt, path)
+    log.debug("wrote %d rows as %s to %s", n_rows, fmt, path)
     return ""
 
 
@@ -99,7 +106,7 @@ def as_table(rows: Any) -> Any:
     if isinstance(rows, list):
         return Table(rows=rows) if rows else Table()
     if type(rows).__module__.startswith("pyarrow"):
-        rows = rows.to_pandas()
+        return to_astropy(rows)  # units, UCDs and descriptions from the field metadata
     import pandas as pd
 
     df = rows.copy()
@@ -114,8 +121,6 @@ def as_table(rows: Any) -> Any:
 
 
 def _text(t: Any, fmt: str, max_rows: int, table_id: str, caption: str) -> str:
-    if fmt == "table":
-        return _terminal(t, max_rows)
     if fmt == "json":
         return json.dumps([{c: _json_value(row[c]) for c in t.colnames} for row in t],
                           indent=1)
@@ -138,15 +143,6 @@ def _display_format(col: Any) -> str | None:
     if col.dtype.kind != "f":
         return None
     return ".8f" if str(col.unit) == "deg" else ".5g"
-
-
-def _terminal(t: Any, max_rows: int) -> str:
-    for c in t.itercols():
-        c.info.format = _display_format(c) or c.info.format
-    lines = [x for x in t.pformat(max_lines=max_rows + 4, max_width=-1)
-             if not x.startswith("Length = ")]
-    text = "\n".join(lines) if len(t) else "(no rows)"
-    return text + f"\n({len(t)} row{'s' if len(t) != 1 else ''})"
 
 
 def _json_value(v: Any) -> Any:

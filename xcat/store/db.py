@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from xcat.errors import XcatError
 from xcat.store import layout, migrations, registry, views
-from xcat.store.results import to_astropy
+from xcat.store.results import column_info, describe, to_astropy
 from xcat.store.sql import run_arrow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Output = Literal["pandas", "arrow", "astropy"]
 
@@ -128,14 +130,17 @@ class Database:
         return self.convert(table, output)
 
     def convert(self, table: pa.Table, output: Output) -> pd.DataFrame | pa.Table | Any:
-        """Turn an Arrow result into the requested output type."""
-        if output == "arrow":
-            return table
+        """Turn an Arrow result into the requested output type.
+
+        Arrow and astropy results carry the unit, UCD and description of each column
+        whose name is a stored column with one unambiguous unit (Arrow as field metadata).
+        """
+        if output not in ("arrow", "pandas", "astropy"):
+            raise XcatError(f"unknown output '{output}' (pandas, arrow or astropy)")
         if output == "pandas":
             return table.to_pandas()
-        if output == "astropy":
-            return to_astropy(table, self.column_metadata())
-        raise XcatError(f"unknown output '{output}' (pandas, arrow or astropy)")
+        table = describe(table, column_info(registry.column_rows(self.con)))
+        return table if output == "arrow" else to_astropy(table)
 
     def column_metadata(self) -> pd.DataFrame:
         """Unit/UCD/description of every stored column, one row per (catalog, column)."""

@@ -112,6 +112,12 @@ def column_metadata(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(COLUMN_METADATA).df()
 
 
+def column_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """(name, unit, ucd, description) of every stored and documented view column."""
+    return con.execute("SELECT name, unit, ucd, description FROM (" + COLUMN_METADATA
+                       + ")").fetchall()
+
+
 def view_columns(con: duckdb.DuckDBPyConnection, view: str) -> set[str]:
     """Column names (lower case) of a view or table in the DuckDB file."""
     rows = con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = $view",
