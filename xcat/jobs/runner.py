@@ -21,6 +21,7 @@ from xcat.catalog import hats as hats_writer
 from xcat.catalog.build import CatalogBuild
 from xcat.catalog.cone import invalidate
 from xcat.errors import XcatError
+from xcat.jobs import log
 from xcat.jobs.base import Install, Job, Provenance
 from xcat.store import layout, registry
 from xcat.store.db import Database
@@ -111,6 +112,7 @@ def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
         for b in builds:
             out = cat_root / f"{layout.STAGING_PREFIX}{b.name}-{token}"
             staged[b.name] = (out, _write(b, out, prov, progress, max_rows), b)
+        log.debug("staged %s beside the live catalogs; swapping in", ", ".join(staged))
         _swap(store, staged, orphans, prov, token)
     finally:
         for out, _, _ in staged.values():

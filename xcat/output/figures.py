@@ -10,9 +10,10 @@ from xcat.errors import XcatError
 from xcat.output import plots
 from xcat.output.report import host_shape
 from xcat.output.select import select_rows
+from xcat.store.db import Database
 
 
-def make_figure(store: Any, figure: str, out: str | Path, *, host: str | None = None,
+def make_figure(store: Database, figure: str, out: str | Path, *, host: str | None = None,
                 sample: str | None = None, sql: str | None = None,
                 params: dict[str, Any] | None = None) -> Path:
     """Draw ``figure`` (hr-lx, hr-hr, xlf, sky) for a host, a saved sample or a query.

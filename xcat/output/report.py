@@ -19,6 +19,7 @@ from xcat.errors import XcatError
 from xcat.output import plots
 from xcat.output.samples import run_sample
 from xcat.output.tables import write_table
+from xcat.store.db import Database
 from xcat.version import __version__
 
 REPORT_SAMPLES = ("xrb_candidates", "snr_candidates")
@@ -42,7 +43,7 @@ def _figure(fig: Any, caption: str, fig_id: str) -> str:
             "</figcaption></figure>")
 
 
-def build_report(store: Any, host: str, out: str | Path) -> Path:
+def build_report(store: Database, host: str, out: str | Path) -> Path:
     """Write the report of ``host`` (any alias) to ``out``; return its path.
 
     Examples

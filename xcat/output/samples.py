@@ -22,6 +22,7 @@ from typing import Any
 
 from xcat import resources
 from xcat.errors import XcatError
+from xcat.store.db import Database
 from xcat.store.sql import parse_params
 
 HEADER = re.compile(r"^--\s*(title|description):\s*(.*)$")
@@ -116,7 +117,7 @@ def get_sample(name: str, store_path: Path | None = None) -> Sample:
     raise XcatError(f"no saved sample '{name}' (known: {known})")
 
 
-def run_sample(store: Any, name: str, params: dict[str, Any] | None = None, *,
+def run_sample(store: Database, name: str, params: dict[str, Any] | None = None, *,
                output: str = "pandas") -> Any:
     """Run a saved sample against a store with bound parameters.
 

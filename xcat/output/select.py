@@ -6,9 +6,10 @@ from typing import Any
 
 from xcat.errors import XcatError
 from xcat.output.samples import get_sample
+from xcat.store.db import Database
 
 
-def select_rows(store: Any, sample: str | None, sql: str | None,
+def select_rows(store: Database, sample: str | None, sql: str | None,
                 params: dict[str, Any] | None = None) -> tuple[Any, str]:
     """Astropy Table of a saved sample's or a query's rows, and a caption for it.
 

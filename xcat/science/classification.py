@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from xcat.errors import XcatError
+from xcat.store.db import Database
 from xcat.store.sql import transaction
 
 HUMAN = ("visual", "import")
@@ -45,7 +46,7 @@ def default_author() -> str:
     return os.environ.get("XCAT_AUTHOR") or getpass.getuser()
 
 
-def vocabulary(store: Any) -> pd.DataFrame:
+def vocabulary(store: Database) -> pd.DataFrame:
     """The controlled classes (XRBID after Long+14, plus the MUWCLASS labels)."""
     return store.con.execute("SELECT class, vocabulary, description FROM classification_classes "
                              "ORDER BY vocabulary DESC, class").df()
@@ -61,7 +62,7 @@ def _source_keys(con: Any, catalog: str) -> list[tuple[str, str | None]]:
                        {"catalog": catalog}).fetchall()
 
 
-def record_events(store: Any, events: pd.DataFrame, *, where: str = "") -> list[int]:
+def record_events(store: Database, events: pd.DataFrame, *, where: str = "") -> list[int]:
     """Validate and append events (columns as ``classification_events`` without ids).
 
     Every row is checked first (catalog and source exist, class in the vocabulary,
@@ -132,7 +133,7 @@ def record_events(store: Any, events: pd.DataFrame, *, where: str = "") -> list[
     return ids
 
 
-def classify(store: Any, source: str, *, cls: str, catalog: str = "csc",
+def classify(store: Database, source: str, *, cls: str, catalog: str = "csc",
              best_counterpart: str | int | None = None, donor_class: str | None = None,
              note: str | None = None, author: str | None = None,
              method: str = "visual") -> int:
@@ -171,7 +172,7 @@ def classify(store: Any, source: str, *, cls: str, catalog: str = "csc",
     return record_events(store, pd.DataFrame([ev]))[0]
 
 
-def import_classifications(store: Any, file: str | Path, *, catalog: str = "csc",
+def import_classifications(store: Database, file: str | Path, *, catalog: str = "csc",
                            author: str | None = None) -> dict[str, int]:
     """Import an XRBID notes file (method ``import``) or a MUWCLASS class table
     (method ``catalog``), detected from the columns.
@@ -243,7 +244,7 @@ GROUP BY source_key, method IN ('visual', 'import')
 """
 
 
-def _drop_repeats(store: Any, events: pd.DataFrame, catalog: str) -> pd.DataFrame:
+def _drop_repeats(store: Database, events: pd.DataFrame, catalog: str) -> pd.DataFrame:
     """Drop events identical (class, counterpart, donor, note) to the latest event of
     the same group (human or machine) for that source.
     """
@@ -276,7 +277,7 @@ ORDER BY c.source_key
 """
 
 
-def export_classifications(store: Any, catalog: str = "csc") -> pd.DataFrame:
+def export_classifications(store: Database, catalog: str = "csc") -> pd.DataFrame:
     """The classifications in force in the XRBID notes layout (plus method, author, time).
 
     Examples
@@ -298,7 +299,7 @@ ORDER BY e.event_id
 """
 
 
-def history(store: Any, source: str, catalog: str = "csc") -> pd.DataFrame:
+def history(store: Database, source: str, catalog: str = "csc") -> pd.DataFrame:
     """Every event of one source, oldest first, with the one in force marked.
 
     Examples

@@ -18,12 +18,11 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from xcat.errors import XcatError
 from xcat.science.classification import record_events
+from xcat.store.db import Database
 
 RULE_AUTHOR = "xcat flags apply"
 
@@ -67,17 +66,17 @@ ORDER BY f.rule, f.catalog, f.source_key
 """
 
 
-def flag_rules(store: Any) -> pd.DataFrame:
+def flag_rules(store: Database) -> pd.DataFrame:
     """Every flag rule with its conditions as text, kind, band, class proposed, reference."""
     return store.sql(LIST_RULES)
 
 
-def flag_summary(store: Any) -> pd.DataFrame:
+def flag_summary(store: Database) -> pd.DataFrame:
     """Number of sources each rule flags true, false and unknown, per catalog."""
     return store.sql(SUMMARY)
 
 
-def apply_rules(store: Any, rule: str | None = None) -> dict[str, int]:
+def apply_rules(store: Database, rule: str | None = None) -> dict[str, int]:
     """Record a rule-method classification event for every source a rule flags.
 
     Only rules with a ``proposes`` class make proposals. A source already carrying

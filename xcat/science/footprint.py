@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from xcat.errors import XcatError
+from xcat.store.db import Database
 from xcat.store.sql import transaction
 
 
@@ -114,7 +115,7 @@ def _centre(v: np.ndarray) -> tuple[float, float, float]:
             float(np.degrees(np.arcsin(c[2]))), float(radius))
 
 
-def add_footprint(store: Any, name: str, *, fits: str | Path | None = None,
+def add_footprint(store: Database, name: str, *, fits: str | Path | None = None,
                   hdu: int | None = None, polygon: str | None = None,
                   n_per_side: int = 8, replace: bool = False) -> dict[str, Any]:
     """Store an image footprint from a FITS image/header or a polygon.
@@ -187,6 +188,6 @@ GROUP BY ALL ORDER BY f.name
 """
 
 
-def list_footprints(store: Any) -> pd.DataFrame:
+def list_footprints(store: Database) -> pd.DataFrame:
     """Stored footprints: name, centre, radius, number of vertices, origin."""
     return store.sql(LIST_FOOTPRINTS)

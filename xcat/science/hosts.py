@@ -32,6 +32,7 @@ from xcat.errors import XcatError
 from xcat.science.distances import insert_hosts as _insert
 from xcat.science.distances import load_distance_table
 from xcat.sky.units import parse_quantity
+from xcat.store.db import Database
 from xcat.store.sql import transaction
 
 #: Reserve $n new ids from a sequence.
@@ -104,14 +105,14 @@ def _angle_deg(q: str | float) -> float:
         return float(parse_quantity(str(q)).to_value(u.deg))
 
 
-def resolve_host(store: Any, name: str) -> int | None:
+def resolve_host(store: Database, name: str) -> int | None:
     """Host id of ``name`` (any alias), or ``None`` when it is unknown."""
     rows = store.con.execute("SELECT host_id FROM host_aliases "
                              "WHERE alias_key = alias_key($name)", {"name": name}).fetchall()
     return rows[0][0] if rows else None
 
 
-def host_id(store: Any, name: str) -> int:
+def host_id(store: Database, name: str) -> int:
     """Host id of ``name``; ``XcatError`` when there is no such host."""
     hid = resolve_host(store, name)
     if hid is None:
@@ -119,7 +120,7 @@ def host_id(store: Any, name: str) -> int:
     return hid
 
 
-def add_host(store: Any, name: str, *, aliases: list[str] | tuple[str, ...] = (),
+def add_host(store: Database, name: str, *, aliases: list[str] | tuple[str, ...] = (),
              ra: float | None = None, dec: float | None = None,
              distance: str | float | None = None, distance_err: str | float | None = None,
              method: str | None = None, reference: str | None = None,
@@ -228,7 +229,7 @@ def add_host(store: Any, name: str, *, aliases: list[str] | tuple[str, ...] = ()
     return {"host_id": hid, "host": rename or name, "distance_id": did, "created": created}
 
 
-def adopt_distance(store: Any, host: str, distance_id: int, note: str | None = None) -> None:
+def adopt_distance(store: Database, host: str, distance_id: int, note: str | None = None) -> None:
     """Adopt one of a host's recorded distances; every luminosity follows.
 
     Examples
@@ -260,7 +261,7 @@ ORDER BY host
 """
 
 
-def list_hosts(store: Any, name: str | None = None) -> pd.DataFrame:
+def list_hosts(store: Database, name: str | None = None) -> pd.DataFrame:
     """Hosts with their adopted distance (one host, or all with a distance or boundary)."""
     hid = host_id(store, name) if name else None
     return store.con.execute(LIST_HOSTS, {"host_id": hid}).df()
@@ -278,7 +279,7 @@ ORDER BY d.distance_id
 """
 
 
-def host_distances(store: Any, name: str) -> pd.DataFrame:
+def host_distances(store: Database, name: str) -> pd.DataFrame:
     """Every distance recorded for a host, the adopted one marked."""
     return store.con.execute(DISTANCES_OF_HOST, {"host_id": host_id(store, name)}).df()
 
@@ -291,7 +292,7 @@ FROM host_distances
 """
 
 
-def load_hosts(store: Any, file: str | Path, *, preset: str | None = None,
+def load_hosts(store: Database, file: str | Path, *, preset: str | None = None,
                only: list[str] | None = None) -> dict[str, int]:
     """Load a galaxy-distance catalog: new hosts, aliases and distances.
 

@@ -22,11 +22,11 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
 from xcat.errors import XcatError
+from xcat.store.db import Database
 
 CM_PER_MPC = 3.0857e24
 
@@ -54,12 +54,12 @@ def log10_luminosity(flux_cgs: float, distance_mpc: float) -> float:
     return math.log10(4.0 * math.pi * (distance_mpc * CM_PER_MPC) ** 2 * flux_cgs)
 
 
-def ecfs(store: Any) -> pd.DataFrame:
+def ecfs(store: Database) -> pd.DataFrame:
     """The energy-conversion factors and the catalog kinds that use each."""
     return store.sql(LIST_ECFS)
 
 
-def set_ecf(store: Any, kind: str, name: str) -> None:
+def set_ecf(store: Database, kind: str, name: str) -> None:
     """Convert count rates of catalogs of ``kind`` with the factor ``name``.
 
     New factors are rows of ``energy_conversion_factors`` (insert them in SQL).

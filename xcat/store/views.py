@@ -26,7 +26,7 @@ import duckdb
 
 from xcat import resources
 from xcat.errors import XcatError
-from xcat.store import layout, registry, sqlbuild, xray_views
+from xcat.store import layout, log, registry, sqlbuild, xray_views
 from xcat.store.sql import transaction
 
 DEPENDS = re.compile(r"^--\s*depends:\s*(.*)$", re.M)
@@ -95,6 +95,7 @@ def refresh(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
         if v.columns:
             registry.document_view(con, v.name, v.columns)
         made.append(v.name)
+    log.debug("rebuilt %d views: %s", len(made), ", ".join(made))
     return made
 
 
