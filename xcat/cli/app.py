@@ -6,6 +6,7 @@ sql, astrometry, verify, demo).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -91,8 +92,64 @@ def configure_logging(verbose: int = 0, quiet: bool = False) -> None:
         root.removeHandler(handler)
 
 
+#: A token that is a value, not an option, although it starts with "-": a negative
+#: number or sexagesimal angle (-58.75, -58:45:00, -58d45m, -.5, -1e-3).
+NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)")
+
+
+class XcatCommand(click.Command):
+    """A command whose positional arguments may start with ``-`` when they are numbers or
+    angles (``xcat cone csc_ngc3532 166.4 -58.75 1arcmin``), with options in any order.
+
+    Before click parses, options (with the values they take) are moved in front and the
+    positional tokens, in their order, behind a ``--``, so that ``-58.75`` is never read
+    as the option ``-5``. An option's own value (``--dec -58.75``) stays with it.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Options first, then ``--`` and the positional tokens; then click's parser."""
+        takes: dict[str, int] = {}
+        for p in self.get_params(ctx):
+            if isinstance(p, click.Option):
+                n = 0 if (p.is_flag or p.count) else p.nargs
+                takes.update(dict.fromkeys([*p.opts, *p.secondary_opts], n))
+        opts: list[str] = []
+        pos: list[str] = []
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a == "--":
+                pos.extend(args[i + 1:])
+                break
+            if a.startswith("-") and len(a) > 1 and not NEGATIVE_VALUE.match(a):
+                n = 0 if "=" in a else takes.get(a, 0)
+                opts.extend(args[i:i + 1 + n])
+                i += 1 + n
+                continue
+            pos.append(a)
+            i += 1
+        return super().parse_args(ctx, [*opts, "--", *pos] if pos else opts)
+
+
+def parse_position(tokens: tuple[str, ...], what: str = "position") -> tuple[float, float]:
+    """RA, Dec in degrees from one quoted ``"RA DEC"`` token or two (``RA DEC``).
+
+    Plain numbers are degrees; sexagesimal RA is hours, sexagesimal Dec degrees
+    (:func:`xcat.remote.adql.parse_position`).
+    """
+    from xcat.remote.adql import parse_position as parse
+
+    return parse(" ".join(tokens), what)
+
+
 class _Cli(click.Group):
-    """Click group that turns an ``XcatError`` into one line on stderr and exit status 1."""
+    """Click group that turns an ``XcatError`` into one line on stderr and exit status 1.
+
+    Its commands are :class:`XcatCommand` and its subgroups ``_Cli`` again.
+    """
+
+    command_class = XcatCommand
+    group_class = type
 
     def invoke(self, ctx: click.Context):
         try:
@@ -136,18 +193,21 @@ def catalogs(ctx: click.Context, fmt: str, out: str | None) -> None:
 
 @cli.command()
 @click.argument("catalog")
-@click.argument("ra", type=float)
-@click.argument("dec", type=float)
+@click.argument("position", nargs=-1, required=True, metavar="RA DEC")
 @click.argument("radius")
 @click.option("--columns", default=None, help="Comma-separated columns to return.")
 @rows_options
 @click.pass_context
-def cone(ctx: click.Context, catalog: str, ra: float, dec: float, radius: str,
+def cone(ctx: click.Context, catalog: str, position: tuple[str, ...], radius: str,
          columns: str | None, fmt: str, out: str | None) -> None:
-    """Sources within RADIUS (with a unit) of RA DEC (deg), nearest first.
+    """Sources within RADIUS (with a unit) of RA DEC, nearest first.
+
+    RA DEC are degrees (166.4 -58.75) or sexagesimal, hours and degrees
+    ("11:05:39.6 -58:45:00", quoted as one argument or given as two).
 
     Example: xcat cone csc 210.80 54.35 30arcsec
     """
+    ra, dec = parse_position(position, "cone centre")
     with open_store(ctx) as store:
         cols = [c.strip() for c in columns.split(",")] if columns else None
         show(store.cone(catalog, ra, dec, radius, columns=cols, output="astropy"), fmt, out)

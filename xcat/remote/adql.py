@@ -63,8 +63,12 @@ class Cone:
         return self.radius_deg * 60.0
 
 
-def parse_position(text: str) -> tuple[float, float]:
+def parse_position(text: str, what: str = "--cone") -> tuple[float, float]:
     """``"210.80 54.35"`` (degrees) or ``"14:03:12.6 +54:20:56"`` (hours, degrees) → degrees.
+
+    Each half is read on its own: a plain number is degrees, a sexagesimal RA is hours
+    unless it carries a ``d``/``°`` mark, a sexagesimal Dec is degrees. ``what`` names
+    the input in the error message.
 
     Examples
     --------
@@ -72,23 +76,43 @@ def parse_position(text: str) -> tuple[float, float]:
     (210.8, 54.35)
     >>> parse_position("14h03m12s +54d21m00s")
     (210.8, 54.35)
+    >>> parse_position("11:05:39.6 -58:45:00")
+    (166.415, -58.75)
+    >>> parse_position("166.415 -58:45:00")
+    (166.415, -58.75)
 
     """
     parts = [p for p in re.split(r"[\s,]+", (text or "").strip()) if p]
+    example = ('(e.g. "210.80 54.35", "166.4 -58.75" or "11:05:39.6 -58:45:00")')
     try:
         if len(parts) == 2:
-            return float(parts[0]), float(parts[1])
+            ra, dec = _angle(parts[0], True), _angle(parts[1], False)
+        else:
+            from astropy import units as u
+            from astropy.coordinates import SkyCoord
+
+            c = SkyCoord(text, unit=(u.hourangle, u.deg), frame="icrs")
+            ra, dec = float(c.ra.deg), float(c.dec.deg)
+    except Exception as exc:
+        raise XcatError(f"{what} '{text}' is not 'RA DEC' in degrees or sexagesimal "
+                        f"{example}") from exc
+    if not (math.isfinite(ra) and 0 <= ra <= 360):
+        raise XcatError(f"{what} '{text}': RA {ra:g} deg is outside [0, 360] {example}")
+    if not (math.isfinite(dec) and -90 <= dec <= 90):
+        raise XcatError(f"{what} '{text}': Dec {dec:g} deg is outside [-90, 90] {example}")
+    return round(ra, 12), round(dec, 12)
+
+
+def _angle(text: str, is_ra: bool) -> float:
+    """One coordinate in degrees: a plain number is degrees; sexagesimal RA is hours."""
+    try:
+        return float(text)
     except ValueError:
         pass
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
+    from astropy.coordinates import Angle
 
-    try:
-        c = SkyCoord(text, unit=(u.hourangle, u.deg), frame="icrs")
-    except Exception as exc:
-        raise XcatError(f"--cone '{text}' is not 'RA DEC' in degrees or sexagesimal "
-                        "(e.g. \"210.80 54.35\" or \"14:03:12.6 +54:21:00\")") from exc
-    return round(float(c.ra.deg), 12), round(float(c.dec.deg), 12)
+    in_degrees = not is_ra or any(m in text.lower() for m in ("d", "°"))
+    return float(Angle(text, unit="deg" if in_degrees else "hourangle").degree)
 
 
 def num(value: float) -> str:
