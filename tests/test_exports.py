@@ -58,7 +58,8 @@ def test_latex_deluxetable_rounds_by_errors(m101, tmp_path):
                  "FROM xray_sources WHERE name = '2CXO J140312.5+542056'", output="astropy")
     export_table(t, "latex", tmp_path / "t.tex", caption="M101 sources")
     tex = (tmp_path / "t.tex").read_text()
-    assert tex.startswith("\\begin{deluxetable*}") and "\\tablecaption{M101 sources" in tex
+    assert tex.startswith("\\startlongtable\n\\begin{deluxetable*}")
+    assert "\\tablecaption{M101 sources" in tex
     assert "erg" in tex  # units in the header
     # flux 4.5469e-15 (+0.3729e-15 / -0.3729e-15) -> two significant figures of the error
     assert "$4.55^{+0.37}_{-0.37}\\times10^{-15}$" in tex

@@ -27,5 +27,23 @@ def select_rows(store: Database, sample: str | None, sql: str | None,
         caption = s.title + (f": {s.description}" if s.description else "")
         if params:
             caption += " (" + ", ".join(f"{k} = {v}" for k, v in params.items()) + ")"
-        return table, caption
-    return store.sql(sql, params or {}, output="astropy"), "Query result"
+    else:
+        table, caption = store.sql(sql, params or {}, output="astropy"), "Query result"
+    conf = limit_confidence(store)
+    if conf is not None:
+        table.meta["limit_conf"] = conf
+    return table, caption
+
+
+def limit_confidence(store: Database) -> float | None:
+    """The one confidence every X-ray catalog's flux limits are quoted at (CSC: 0.68),
+    or None when the store has none or several.
+    """
+    try:
+        confs = store.sql(CONFIDENCES)["flux_conf"].dropna().unique()
+    except XcatError:  # no X-ray catalog: no xray_sources view
+        return None
+    return float(confs[0]) if len(confs) == 1 else None
+
+
+CONFIDENCES = "SELECT DISTINCT flux_conf FROM xray_sources"
