@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import astropy.units as u
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -69,7 +70,7 @@ def test_snr_rule_on_m101_matches_a_brute_force_oracle(m101):
                      JOIN luminosities l USING (catalog, source_key)
                      WHERE f.rule = 'snr_hr_lx'""")
     assert len(df) == 555
-    d_cm = 6.4e6 * 3.0857e18
+    d_cm = (6.4 * u.Mpc).to_value(u.cm)  # astropy's IAU parsec (issue 11 item 6)
     for r in df.itertuples():
         f = r.flux_hi if r.flux_upper_limit else r.flux
         log_lx = math.log10(4 * math.pi * d_cm ** 2 * f) if f and f > 0 else None
@@ -92,8 +93,8 @@ def test_flag_rows_name_the_rule_and_the_values_seen(m101):
 def find_flux_at(store, target, d_mpc):
     """A flux F for which the view's log10(4 pi d^2 F) is exactly ``target`` (and the
     next float up), found by stepping F one ulp at a time in DuckDB itself."""
-    expr = "SELECT log10(4.0 * pi() * pow($d * 3.0857e24, 2) * $f) AS v"
-    f = 10 ** target / (4 * math.pi * (d_mpc * 3.0857e24) ** 2)
+    expr = "SELECT log10(4.0 * pi() * pow($d * cm_per_mpc(), 2) * $f) AS v"
+    f = 10 ** target / (4 * math.pi * (d_mpc * 3.0856775814913673e24) ** 2)
     for _ in range(200):
         v = store.sql(expr, {"d": d_mpc, "f": f})["v"].iloc[0]
         if v == target:
@@ -126,10 +127,11 @@ def test_boundary_is_inclusive_and_missing_values_are_unknown(store, tmp_path):
                      f"{'' if hr is None else repr(float(hr))}")
     path.write_text("\n".join(lines) + "\n")
     store.ingest_csc(path, name="edge")
-    add_host(store, "TESTGAL", ra=210.80, dec=54.35, distance=6.4, radius="5arcmin")
+    add_host(store, "TESTGAL", ra=210.80, dec=54.35, distance="6.4Mpc", radius="5arcmin")
     got = store.sql("""SELECT f.source_key, f.state, f.flagged, l.log_lx, s.hr1
                        FROM source_flags f JOIN luminosities l USING (catalog, source_key)
-                       JOIN xray_sources s USING (catalog, source_key)""")
+                       JOIN xray_sources s USING (catalog, source_key)
+                       WHERE f.rule = 'snr_hr_lx'""")
     got = got.set_index("source_key")
     assert got.loc["2CXO JEDGE", "log_lx"] == 37.5 and got.loc["2CXO JEDGE", "hr1"] == -0.75
     assert got.loc["2CXO JLXUP", "log_lx"] > 37.5
@@ -150,13 +152,15 @@ def test_rules_are_rows_users_can_change_in_sql(m101):
     hard = m101.sql("SELECT source_key FROM source_flags WHERE rule = 'hard' AND flagged")
     oracle = m101.sql("SELECT name FROM csc WHERE hard_hs >= 0.5")
     assert set(hard["source_key"]) == set(oracle["name"]) and len(oracle) > 0
-    assert set(flag_rules(m101)["rule"]) == {"snr_hr_lx", "hard"}
+    assert set(flag_rules(m101)["rule"]) == {"snr_hr_lx", "snr_hr_lx_conservative", "hard"}
 
 
 def test_flags_apply_proposes_snr_once(m101):
-    n = m101.sql("SELECT count(*) AS n FROM source_flags WHERE state = 'true'")["n"][0]
-    assert apply_rules(m101) == {"snr_hr_lx": n}
-    assert apply_rules(m101) == {"snr_hr_lx": 0}
+    n = m101.sql("SELECT count(*) AS n FROM source_flags WHERE state = 'true' "
+                 "AND rule = 'snr_hr_lx'")["n"][0]
+    # the conservative variant proposes no class (issue 11 item 5)
+    assert apply_rules(m101) == {"snr_hr_lx": n, "snr_hr_lx_conservative": 0}
+    assert apply_rules(m101) == {"snr_hr_lx": 0, "snr_hr_lx_conservative": 0}
     cur = m101.sql("SELECT class, method, count(*) AS n FROM classification_current "
                    "GROUP BY ALL")
     assert cur.to_dict("records") == [{"class": "(SNR)", "method": "rule", "n": n}]

@@ -82,10 +82,10 @@ def test_m101_by_hand_then_catalogs_attach_to_it(store, mgc, legus):
 
 def test_a_typed_name_renames_a_catalog_host(store, mgc):
     load_hosts(store, mgc, only=["NGC5457"])
-    r = add_host(store, "M101", aliases=["NGC5457"], radius=15)
+    r = add_host(store, "M101", aliases=["NGC5457"], radius="15arcmin")
     assert not r["created"] and r["host"] == "M101" and r["distance_id"] is None
     assert list_hosts(store, "NGC 5457").iloc[0]["host"] == "M101"
-    add_host(store, "M101", distance=6.4, reference="Shappee & Stanek 2011", adopt=False)
+    add_host(store, "M101", distance="6.4Mpc", reference="Shappee & Stanek 2011", adopt=False)
     d = host_distances(store, "M101")
     assert list(d["adopted"]) == [True, False]
 
@@ -118,7 +118,8 @@ def test_ellipse_membership_matches_astropy(m101, a, ratio, pa, dx, dy):
     centre = (M101[0] + dx / 60 / np.cos(np.radians(M101[1])), M101[1] + dy / 60)
     b = a * ratio
     if resolve_host(m101, "ELL") is None:
-        add_host(m101, "ELL", ra=centre[0], dec=centre[1], ellipse=(a, b, pa), distance=6.4)
+        add_host(m101, "ELL", ra=centre[0], dec=centre[1],
+                 ellipse=(f"{a!r}arcmin", f"{b!r}arcmin", f"{pa!r}deg"), distance="6.4Mpc")
     else:
         m101.sql("UPDATE hosts SET ra = $ra, dec = $dec, ellipse_a_arcmin = $a, "
                  "ellipse_b_arcmin = $b, ellipse_pa_deg = $pa WHERE name = 'ELL'",
@@ -134,8 +135,8 @@ def test_ellipse_membership_matches_astropy(m101, a, ratio, pa, dx, dy):
 
 
 def test_overlapping_hosts_pick_one_primary(m101):
-    add_host(m101, "BIG", ra=M101[0], dec=M101[1], distance=6.4, radius=20)
-    add_host(m101, "SMALL", ra=M101[0], dec=M101[1] - 6 / 60, distance=7.0, radius=4)
+    add_host(m101, "BIG", ra=M101[0], dec=M101[1], distance="6.4Mpc", radius="20arcmin")
+    add_host(m101, "SMALL", ra=M101[0], dec=M101[1] - 6 / 60, distance="7.0Mpc", radius="4arcmin")
     df = m101.sql("SELECT source_key, host, r_norm, is_primary FROM source_hosts")
     assert (df.groupby("source_key")["is_primary"].sum() == 1).all()
     assert (df.groupby("source_key")["host"].nunique() == 2).sum() > 0

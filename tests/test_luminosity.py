@@ -46,8 +46,8 @@ def m101(m101_dir, tmp_path):
 
 
 def test_hand_computation_m101_at_6_4_mpc():
-    # d = 6.4e6 pc * 3.0857e18 cm = 1.97485e25 cm; 4 pi d^2 = 4.9009e51 cm^2
-    d = 6.4e6 * 3.0857e18
+    # d = 6.4e6 pc * 3.0856776e18 cm = 1.97483e25 cm; 4 pi d^2 = 4.9008e51 cm^2
+    d = (6.4 * u.Mpc).to_value(u.cm)
     assert 4 * math.pi * d ** 2 == pytest.approx(4.9009e51, rel=1e-4)
     assert round(log10_luminosity(1e-14, 6.4), 2) == 37.69
 
@@ -64,9 +64,8 @@ def test_m101_luminosities_match_astropy(m101):
     det = df[~df["flux_upper_limit"] & df["flux"].notna()]
     oracle = (4 * np.pi * (6.4 * u.Mpc) ** 2 * det["flux"].to_numpy() * u.erg / u.s / u.cm ** 2
               ).to_value(u.erg / u.s)
-    # astropy's pc is 3.08567758e18 cm, the convention here 3.0857e18 (7e-6 apart, squared)
-    assert np.allclose(det["lx"], oracle * (3.0857e18 / u.pc.to(u.cm)) ** 2, rtol=1e-12)
-    assert np.allclose(det["lx"], oracle, rtol=2e-5)
+    # astropy's IAU parsec, never a rounded 3.0857e18 (issue 11 item 6)
+    assert np.allclose(det["lx"], oracle, rtol=1e-12)
     # the hand check on the real data: F = 1e-14 erg/s/cm2 at 6.4 Mpc gives log L = 37.69
     offset = (det["log_lx"] - np.log10(det["flux"])).to_numpy()
     assert np.allclose(offset, offset[0], atol=1e-9)
@@ -86,7 +85,7 @@ def test_upper_limits_use_the_limit_and_say_so(m101):
     ul = m101.sql("SELECT * FROM luminosities WHERE flux_upper_limit")
     assert len(ul) > 0 and ul["lx_upper_limit"].all()
     assert (ul["flux"] == 0).all() and ul["lx_lo"].isna().all()
-    d_cm = 6.4e6 * 3.0857e18
+    d_cm = (6.4 * u.Mpc).to_value(u.cm)
     assert np.allclose(ul["lx"], 4 * np.pi * d_cm ** 2 * ul["flux_hi"], rtol=1e-12)
 
 
@@ -152,5 +151,5 @@ def test_count_rates_become_fluxes_through_a_named_ecf(store, tmp_path):
     # a host gives the converted fluxes a luminosity
     add_host(store, "SYNTH", ra=0.004, dec=0.0003, distance="10Mpc", radius="1arcmin")
     r = store.sql("SELECT * FROM luminosities WHERE host = 'SYNTH'").iloc[0]
-    assert r["lx"] == pytest.approx(4 * math.pi * (10 * 3.0857e24) ** 2 * 3.625e-13,
+    assert r["lx"] == pytest.approx(4 * math.pi * (10 * u.Mpc).to_value(u.cm) ** 2 * 3.625e-13,
                                     rel=1e-12)

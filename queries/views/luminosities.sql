@@ -1,5 +1,5 @@
 -- luminosities: one row per X-ray source. L = 4 pi d^2 F with d the adopted distance of
--- the source's primary host in cm (1 pc = 3.0857e18 cm). Fluxes are the catalog's, or
+-- the source's primary host in cm (cm_per_mpc(): astropy's IAU parsec, never rounded). Fluxes are the catalog's, or
 -- count_rate x ECF for catalogs whose kind has a factor in ecf_choice (the factor's name
 -- is in flux_origin). For upper limits lx is the upper limit (from flux_hi) and lx_lo is
 -- NULL. lx_lo/lx_hi combine the flux interval with the distance error (d -/+ err).
@@ -42,11 +42,11 @@ WITH ecf AS (
 ), l AS (
     SELECT f.*, d.host, d.host_sep_arcmin, d.distance_id, d.distance_mpc, d.distance_err_mpc,
            d.distance_method, d.distance_ref,
-           4.0 * pi() * pow(d.distance_mpc * 3.0857e24, 2) AS area_cm2,
+           4.0 * pi() * pow(d.distance_mpc * cm_per_mpc(), 2) AS area_cm2,
            4.0 * pi() * pow(greatest(d.distance_mpc - coalesce(d.distance_err_mpc, 0.0), 0.0)
-                            * 3.0857e24, 2) AS area_lo_cm2,
+                            * cm_per_mpc(), 2) AS area_lo_cm2,
            4.0 * pi() * pow((d.distance_mpc + coalesce(d.distance_err_mpc, 0.0))
-                            * 3.0857e24, 2) AS area_hi_cm2
+                            * cm_per_mpc(), 2) AS area_hi_cm2
     FROM f
     LEFT JOIN d USING (catalog, source_key)
 )

@@ -31,7 +31,7 @@ def host() -> None:
 @click.option("--method", default=None, help="Distance method (Cepheid, TRGB, ...).")
 @click.option("--ref", default=None, help="Distance reference (bibcode).")
 @click.option("--ellipse", default=None, help="A,B,PA: semi-axes and position angle "
-              "(14.4arcmin,13.4arcmin,30deg; bare numbers are arcmin and deg).")
+              "(14.4arcmin,13.4arcmin,30deg; each with a unit).")
 @click.option("--radius", default=None, help="Membership radius without an ellipse: 15arcmin.")
 @click.option("--no-adopt", is_flag=True, help="Record the distance without adopting it.")
 @click.pass_context

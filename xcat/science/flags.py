@@ -2,8 +2,12 @@
 ``source_flags`` view, and turning flags into rule-made classification proposals.
 
 The default rule ``snr_hr_lx`` is the supernova-remnant candidate cut of Hunt et al.
-(2021): CSC ``hard_hs`` (``hr1``) <= -0.75 and log Lx (0.5-7 keV) <= 37.5, both
-inclusive. Columns, thresholds, band and kind are rows, so rules change in SQL::
+(2021) on the most likely values: CSC ``hard_hs`` (``hr1``) <= -0.75 and log Lx
+(0.5-7 keV) <= 37.5, both inclusive. ``snr_hr_lx_conservative`` asks the same of the
+interval upper bounds (``hr1_hi`` <= -0.75, ``log_lx_hi`` <= 37.5): confidently soft and
+faint. A condition on an upper limit is judged from the limit (limit <= threshold: true;
+above: unknown). Columns, thresholds, band and kind are rows, so rules change in SQL
+(the description shown follows the thresholds)::
 
     UPDATE flag_rule_conditions SET threshold = 37.0
     WHERE rule = 'snr_hr_lx' AND column_name = 'log_lx';
@@ -31,10 +35,13 @@ LIST_RULES = """
 SELECT r.rule, r.kind, r.band, r.proposes, r.enabled,
        string_agg(c.column_name || ' ' || c.op || ' ' || CAST(c.threshold AS VARCHAR), ' AND '
                   ORDER BY c.position) AS criteria,
-       r.reference, r.description
+       r.reference,
+       r.description || ' (' || string_agg(c.column_name || ' ' || c.op || ' '
+                                           || CAST(c.threshold AS VARCHAR), ' and '
+                                           ORDER BY c.position) || ')' AS description
 FROM flag_rules AS r
 LEFT JOIN flag_rule_conditions AS c USING (rule)
-GROUP BY ALL
+GROUP BY r.rule, r.kind, r.band, r.proposes, r.enabled, r.reference, r.description
 ORDER BY r.rule
 """
 

@@ -31,7 +31,7 @@ from astropy import units as u
 from xcat.errors import XcatError
 from xcat.science.distances import insert_hosts as _insert
 from xcat.science.distances import load_distance_table
-from xcat.sky.units import parse_quantity
+from xcat.sky.units import require_quantity
 from xcat.store.db import Database
 from xcat.store.sql import transaction
 
@@ -83,26 +83,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _value(q: str | float | None, physical: str, unit: u.UnitBase, what: str) -> float | None:
+def _value(q: object, physical: str, unit: u.UnitBase, what: str) -> float | None:
+    """``q`` (a Quantity or a string with a unit) in ``unit``; bare numbers are refused."""
     if q is None:
         return None
-    try:
-        v = float(q)  # a bare number is in the default unit
-    except ValueError:
-        try:
-            v = parse_quantity(str(q), physical).to_value(unit)
-        except XcatError as exc:
-            raise XcatError(f"{what}: {exc}") from exc
+    v = require_quantity(q, physical, unit, what)
     if not np.isfinite(v) or v < 0:
         raise XcatError(f"{what} {q} must be a finite value >= 0")
     return v
 
 
-def _angle_deg(q: str | float) -> float:
-    try:
-        return float(q)
-    except ValueError:
-        return float(parse_quantity(str(q)).to_value(u.deg))
+def _angle_deg(q: object, what: str) -> float:
+    return require_quantity(q, "angle", u.deg, what)
 
 
 def resolve_host(store: Database, name: str) -> int | None:
@@ -122,7 +114,8 @@ def host_id(store: Database, name: str) -> int:
 
 def add_host(store: Database, name: str, *, aliases: list[str] | tuple[str, ...] = (),
              ra: float | None = None, dec: float | None = None,
-             distance: str | float | None = None, distance_err: str | float | None = None,
+             distance: str | u.Quantity | None = None,
+             distance_err: str | u.Quantity | None = None,
              method: str | None = None, reference: str | None = None,
              ellipse: tuple[str | float, str | float, str | float] | None = None,
              radius: str | float | None = None, adopt: bool = True) -> dict[str, Any]:
@@ -140,13 +133,13 @@ def add_host(store: Database, name: str, *, aliases: list[str] | tuple[str, ...]
     ra, dec : float, optional
         Centre in degrees (ICRS).
     distance, distance_err : str or float, optional
-        ``"6.4Mpc"``, ``"640kpc"`` or a number in Mpc.
+        ``"6.4Mpc"``, ``"640kpc"`` or an astropy Quantity; a bare number is refused.
     method, reference : str, optional
         Distance method (Cepheid, TRGB, ...) and reference (bibcode).
     ellipse : (a, b, pa), optional
-        Semi-axes (angles, numbers in arcmin) and position angle (number in deg).
+        Semi-axes and position angle, each with a unit (``"14arcmin"``, ``"30deg"``).
     radius : str or float, optional
-        Membership radius when there is no ellipse (number in arcmin).
+        Membership radius when there is no ellipse, with a unit (``"15arcmin"``).
     adopt : bool
         Adopt the new distance (default True; the first distance of a host is
         adopted in any case).
@@ -179,7 +172,7 @@ def add_host(store: Database, name: str, *, aliases: list[str] | tuple[str, ...]
         a, b, pa = ellipse
         geo["ellipse_a_arcmin"] = _value(a, "angle", u.arcmin, f"host {name}: ellipse semi-axis")
         geo["ellipse_b_arcmin"] = _value(b, "angle", u.arcmin, f"host {name}: ellipse semi-axis")
-        geo["ellipse_pa_deg"] = _angle_deg(pa) % 180.0
+        geo["ellipse_pa_deg"] = _angle_deg(pa, f"host {name}: ellipse position angle") % 180.0
         if not (geo["ellipse_a_arcmin"] and geo["ellipse_b_arcmin"]):
             raise XcatError(f"host {name}: ellipse semi-axes must be > 0")
         if geo["ellipse_b_arcmin"] > geo["ellipse_a_arcmin"]:

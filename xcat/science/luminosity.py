@@ -1,6 +1,7 @@
 """Luminosities and count-rate-to-flux conversion.
 
-The ``luminosities`` view computes L = 4 pi d^2 F (d in cm, 1 pc = 3.0857e18 cm) from
+The ``luminosities`` view computes L = 4 pi d^2 F (d in cm, with astropy's IAU parsec: the
+store's macro ``cm_per_mpc()``) from
 each source's flux and its host's adopted distance. Catalogs that give count rates
 (2RXS) get a 0.1-2.4 keV flux from a named energy-conversion factor (ECF), chosen per
 catalog kind in ``ecf_choice``; ``flux_origin`` carries the factor's name.
@@ -28,8 +29,6 @@ import pandas as pd
 from xcat.errors import XcatError
 from xcat.store.db import Database
 
-CM_PER_MPC = 3.0857e24
-
 #: Energy-conversion factors, with the catalog kinds that use each.
 LIST_ECFS = """
 SELECT e.name, e.hr1_slope, e.constant, e.scale, e.emin_kev, e.emax_kev,
@@ -51,7 +50,14 @@ def log10_luminosity(flux_cgs: float, distance_mpc: float) -> float:
     >>> round(log10_luminosity(1e-14, 6.4), 3)
     37.69
     """
-    return math.log10(4.0 * math.pi * (distance_mpc * CM_PER_MPC) ** 2 * flux_cgs)
+    return math.log10(4.0 * math.pi * (distance_mpc * cm_per_mpc()) ** 2 * flux_cgs)
+
+
+def cm_per_mpc() -> float:
+    """1 Mpc in cm by astropy's IAU parsec (3.0856775814913673e24)."""
+    import astropy.units as u
+
+    return float((1 * u.Mpc).to_value(u.cm))
 
 
 def ecfs(store: Database) -> pd.DataFrame:

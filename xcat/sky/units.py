@@ -97,3 +97,44 @@ def parse_quantity(text: str, physical: str = "angle") -> u.Quantity:
     if q.unit.physical_type != physical:
         raise XcatError(f"'{text}' is not an {physical} (unit {q.unit})")
     return q
+
+
+#: An example value per physical type, for the message refusing a bare number.
+EXAMPLES = {"length": "6.4Mpc", "angle": "15arcmin"}
+
+
+def require_quantity(value: object, physical: str, unit: str | u.UnitBase,
+                     what: str) -> float:
+    """The value of ``value`` (a Quantity, or a string with a unit) in ``unit``.
+
+    A bare number is refused, whatever its size: ``6400000`` could be pc or Mpc, and
+    guessing from the magnitude is how 6.4e6 Mpc happens. Lengths convert with
+    astropy's IAU parsec.
+
+    Examples
+    --------
+    >>> require_quantity("6400kpc", "length", "Mpc", "distance")
+    6.4
+    >>> require_quantity("6400000", "length", "Mpc", "--distance")
+    Traceback (most recent call last):
+    ...
+    xcat.errors.XcatError: --distance '6400000' has no unit: give one, e.g. 6.4Mpc
+    """
+    example = EXAMPLES.get(physical, "1" + str(unit))
+    if isinstance(value, u.Quantity):
+        q = value
+    else:
+        text = str(value).strip()
+        try:
+            float(text)
+        except ValueError:
+            pass
+        else:
+            raise XcatError(f"{what} '{text}' has no unit: give one, e.g. {example}")
+        try:
+            q = parse_quantity(text, physical)
+        except XcatError as exc:
+            raise XcatError(f"{what}: {exc}") from exc
+    if q.unit.physical_type != physical:
+        raise XcatError(f"{what}: {q} is not a {physical} (e.g. {example})")
+    return float(q.to_value(unit))
