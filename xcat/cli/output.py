@@ -84,13 +84,14 @@ def regions(ctx: click.Context, sample: str | None, query: str | None, param: tu
 
     Example: xcat regions --sql "SELECT * FROM xray_sources" --shape r95 -o m101.reg
     """
-    from xcat.output.regions import write_regions
+    from xcat.output.regions import with_error_columns, write_regions
     from xcat.output.select import select_rows
 
     with open_store(ctx) as store:
         table, _ = select_rows(store, sample, query, _params(param))
+        rows = with_error_columns(store, table, shape)  # samples lack r68 / ellipse columns
         cps = store.sql(counterparts, output="pandas") if counterparts else None
-        n = write_regions(table, out, shape=shape, counterparts=cps)
+        n = write_regions(rows, out, shape=shape, counterparts=cps)
     emit(f"wrote {n} regions to {out}")
 
 
