@@ -1,5 +1,5 @@
 -- title: Clean X-ray binary candidates
--- description: X-ray sources of a host that lie inside its image footprint (where one is recorded), are not flagged as supernova-remnant candidates, and are not classified as a foreground star, AGN or background galaxy, nucleus, star cluster or SNR; with luminosities.
+-- description: X-ray sources of a host that lie inside its image footprint (where one is recorded), are not flagged as supernova-remnant candidates (unless a person classified them: humans win over rules), and are not classified as a foreground star, AGN or background galaxy, nucleus, star cluster or SNR; with luminosities.
 -- param host: Host galaxy name or alias (e.g. M101)
 WITH host AS (
     SELECT h.host FROM hosts_adopted AS h JOIN host_aliases AS a USING (host_id)
@@ -12,8 +12,13 @@ members AS (
 outside AS (
     SELECT catalog, source_key FROM source_footprints GROUP BY ALL HAVING NOT bool_or(inside)
 ),
-flagged AS (
+human AS (
+    SELECT catalog, source_key FROM classification_current
+    WHERE human_decision AND class IS NOT NULL
+),
+flagged AS (  -- a rule's flag counts only where no person has classified the source
     SELECT catalog, source_key FROM source_flags
+    ANTI JOIN human USING (catalog, source_key)
     WHERE state = 'true' AND proposes IN ('(SNR)', 'SNR')
 ),
 excluded_class AS (
