@@ -11,9 +11,10 @@ json       none (a list of row objects)
 ecsv       unit, description, UCD (``meta: {ucd: ...}``) in the YAML header
 votable    unit, ucd and description on each FIELD
 fits       TUNITn, TCOMMn (description), TUCDn (UCD)
-parquet    field metadata ``unit``, ``ucd``, ``description``
+parquet    astropy's table metadata (units, UCDs, descriptions for ``Table.read``)
+           and field metadata ``unit``, ``ucd``, ``description`` (pyarrow, DuckDB)
 latex      unit under each column head (AASTeX ``deluxetable``, :mod:`.latex`)
-html       unit after the column name, description as its tooltip (report tables)
+html       unit after the column name, description as its tooltip, UCD as ``data-ucd``
 =========  ==================================================================
 
 The writer never changes the table it is given: it works on a copy.
@@ -162,7 +163,11 @@ def _ucd(col: Any) -> str:
 def _fits(t: Any, out: Path) -> None:
     from astropy.io import fits
 
+    t = t.copy(copy_data=False)
+    conf = t.meta.pop("limit_conf", None)
     hdu = fits.table_to_hdu(t)
+    if conf is not None:
+        hdu.header["LIMCONF"] = (conf, "confidence of the upper limits")
     for i, name in enumerate(t.colnames, start=1):
         col = t[name]
         if col.description:
@@ -173,8 +178,14 @@ def _fits(t: Any, out: Path) -> None:
 
 
 def _parquet(t: Any, out: Path) -> None:
+    """Parquet with missing values as nulls (for pyarrow, pandas, DuckDB), ``unit``/``ucd``/
+    ``description`` on each Arrow field, and astropy's own ``table_meta_yaml`` schema
+    metadata so that ``Table.read`` gets the units, UCDs and descriptions back.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from astropy.table import Column, Table
+    from astropy.table.meta import get_yaml_from_table
 
     arrow = pa.Table.from_pandas(t.to_pandas(), preserve_index=False)
     fields = []
@@ -183,7 +194,13 @@ def _parquet(t: Any, out: Path) -> None:
         md = {"unit": str(col.unit) if col.unit is not None else "",
               "description": col.description or "", "ucd": _ucd(col)}
         fields.append(f.with_metadata({k.encode(): v.encode() for k, v in md.items() if v}))
-    pq.write_table(arrow.cast(pa.schema(fields)), out)
+    # astropy's header of the same columns, unmasked (the nulls stand for the mask)
+    plain = Table([Column(t[n][:0]) for n in t.colnames], meta=t.meta)
+    meta = {b"table_meta_yaml": "\n".join(get_yaml_from_table(plain)).encode()}
+    for n in t.colnames:  # astropy's record of string widths (it warns without one)
+        if t[n].dtype.kind == "U":
+            meta[f"table::len::{n}".encode()] = str(t[n].dtype.itemsize // 4).encode()
+    pq.write_table(arrow.cast(pa.schema(fields, metadata=meta)), out)
 
 
 def _html(t: Any, table_id: str, max_rows: int) -> str:
@@ -195,7 +212,8 @@ def _html(t: Any, table_id: str, max_rows: int) -> str:
     for c in t.itercols():
         unit = f" [{c.unit}]" if c.unit is not None and str(c.unit) else ""
         title = f' title="{esc(c.description)}"' if c.description else ""
-        heads.append(f"<th{title}>{esc(c.name + unit)}</th>")
+        ucd = f' data-ucd="{esc(_ucd(c))}"' if _ucd(c) else ""
+        heads.append(f"<th{title}{ucd}>{esc(c.name + unit)}</th>")
     shapes = {c.name: _display_format(c) for c in t.itercols()}
     body = []
     for row in t[:max_rows]:
