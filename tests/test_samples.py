@@ -27,7 +27,7 @@ def matched(store, m101_vot):
     store.ingest_table(shared_file("csc_m101_xrbid/M101_daoclean_f555w_acs_fk5.reg"),
                        name="hst", key="region_id")
     store.set_astrometric_frame("csc", "0.4875arcsec")
-    store.xmatch("csc", "hst", sigma=2, name="m101_2sig")
+    store.xmatch("csc", "hst", sigma=2, right_err="0arcsec", name="m101_2sig")
     return store
 
 

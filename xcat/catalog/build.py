@@ -95,3 +95,58 @@ def check_unique(table: pa.Table, key: list[str], source: str) -> None:
         shown = ", ".join(f"{k}={v!r}" for k, v in val.items())
         raise XcatError(f"{source}: duplicate source key {shown} (rows {rows}); "
                         f"{dup.num_rows} key(s) repeat")
+
+
+#: Column names taken as row identifiers when no key is given, most specific first.
+ID_NAMES = (("source_id", "sourceid", "source_name", "src_id", "srcid", "objid", "obj_id",
+             "object_id", "objname", "designation", "iauname", "identifier", "region_id",
+             "id", "name", "uid"),)
+#: Name endings of identifier-like columns (a second, weaker tier).
+ID_SUFFIXES = ("_id", "_name", "id")
+#: The column added as the key when no identifier column is unambiguous.
+ROW_ID = "row_id"
+
+
+def _id_like(table: pa.Table, names: list[str]) -> list[str]:
+    """Columns among ``names`` that identify rows: string or integer, no NULL, unique."""
+    out = []
+    for col in names:
+        arr = table.column(col)
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+                or pa.types.is_integer(arr.type)) or arr.null_count:
+            continue
+        if pc.count_distinct(arr).as_py() == table.num_rows:
+            out.append(col)
+    return out
+
+
+def choose_key(table: pa.Table) -> tuple[str | None, str]:
+    """The key of a table ingested without ``--key``: an identifier column when exactly
+    one is unambiguous, else None (a row number is added); with the reason, for a note.
+
+    The exact names in :data:`ID_NAMES` are tried first, then names ending in ``_id``,
+    ``_name`` or ``id``; in each tier the candidates must be string or integer columns with
+    no empty and no repeated value. Two such columns in the same tier are ambiguous.
+
+    Examples
+    --------
+    >>> t = pa.table({"region_id": [1, 2], "shape": ["circle", "circle"]})
+    >>> choose_key(t)[0]
+    'region_id'
+    >>> choose_key(pa.table({"id": [1, 2], "name": ["a", "b"]}))[0] is None
+    True
+    """
+    lower = {c.lower(): c for c in table.column_names}
+    exact = [lower[n] for n in ID_NAMES[0] if n in lower]
+    suffixed = [c for c in table.column_names if c not in exact
+                and c.lower().endswith(ID_SUFFIXES)]
+    for tier in (exact, suffixed):
+        found = _id_like(table, tier)
+        if len(found) == 1:
+            return found[0], (f"key: '{found[0]}' (chosen: the one unique id/name column; "
+                              "give --key COL for another)")
+        if len(found) > 1:
+            return None, (f"key: '{ROW_ID}', the input row number (no --key, and "
+                          f"{', '.join(found)} are all unique: give --key COL to use one)")
+    return None, (f"key: '{ROW_ID}', the input row number (no --key and no unique "
+                  "id/name column)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from xcat.catalog.build import CatalogBuild, check_name, check_unique, parse_map
+from xcat.catalog.build import ROW_ID, CatalogBuild, check_name, check_unique, choose_key, parse_map
 from xcat.catalog.detections import split_detections
 from xcat.errors import XcatError
 from xcat.io import coords
@@ -47,8 +47,10 @@ def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
                                 key=key_col, renamed=renamed)
     if key_col:
         check_unique(inp.table, [key_col], inp.source)
+    else:  # no key given: an unambiguous id/name column, else the input row number
+        key_col = _choose_key(inp)
     return [CatalogBuild(name, definition.kind, inp.table, inp.meta, ra_col, dec_col,
-                         [key_col] if key_col else [], notes=inp.notes)]
+                         [key_col], notes=inp.notes)]
 
 
 def computed_column_query(expr: str) -> str:
@@ -158,6 +160,24 @@ def _is_position_error_ucd(ucd: str | None) -> bool:
         return False
     return any(w in ("pos", "pos.eq", "pos.eq.ra", "pos.eq.dec", "pos.errorellipse")
                for w in words)
+
+
+def _choose_key(inp: InputTable) -> str:
+    """Pick the key of a table ingested without one (a note says which): see
+    :func:`xcat.catalog.build.choose_key`; else add ``row_id`` = input row number.
+    """
+    key_col, note = choose_key(inp.table)
+    inp.notes.append(note)
+    if key_col is not None:
+        return key_col
+    name = ROW_ID if ROW_ID not in inp.table.column_names else f"xcat_{ROW_ID}"
+    inp.table = inp.table.append_column(name, pa.array(range(1, inp.table.num_rows + 1),
+                                                       pa.int64()))
+    inp.meta[name] = ColumnMeta(description="Row number in the input file (1-based), the "
+                                "key xcat chose: no unique id/name column was given")
+    if name != ROW_ID:
+        inp.notes[-1] = inp.notes[-1].replace(f"'{ROW_ID}'", f"'{name}'")
+    return name
 
 
 def _check_key_present(inp: InputTable, key: str) -> None:

@@ -4,7 +4,9 @@
 The TAP upload join (``xcat ingest 2rxs --upload``) and the cross-match engine
 (:mod:`xcat.xmatch.match`, ``xcat xmatch``) record their pairs here; migration 005 added
 the engine's per-pair columns (normalised separation, position angle, radius, local
-density, chance and association probabilities) and the catalogs' versions per run. A
+density, chance and association probabilities) and the catalogs' versions per run;
+migration 010 the density of each run (how it was obtained, its value) and, per pair,
+the expected number of unrelated counterparts ``n_exp`` and ``p_any_unrelated``. A
 run is named; recording a run under an existing name replaces that run and its pairs
 in one transaction. The ``best_counterparts`` view over the runs is a named view
 (``queries/views/best_counterparts.sql``), built with the store's other views.
@@ -54,7 +56,7 @@ PAIR_COLUMNS: dict[str, pa.DataType] = {
     "flags": pa.string(), "norm_sep": pa.float64(), "pa_deg": pa.float64(),
     "match_radius_arcsec": pa.float64(), "rho_arcsec2": pa.float64(),
     "p_chance": pa.float64(), "lr": pa.float64(), "p_any": pa.float64(),
-    "mutual_best": pa.bool_()}
+    "mutual_best": pa.bool_(), "n_exp": pa.float64(), "p_any_unrelated": pa.float64()}
 VERSION_KEYS = ("left_version", "right_version", "left_created", "right_created", "n_left",
                 "n_right")
 
@@ -124,11 +126,18 @@ WHERE run_id = $run_id
 INSERT_PAIRS = """
 INSERT INTO xmatch_pairs (run_id, left_key, right_key, sep_arcsec, rank, n_candidates,
                           probability, flags, norm_sep, pa_deg, match_radius_arcsec,
-                          rho_arcsec2, p_chance, lr, p_any, mutual_best)
+                          rho_arcsec2, p_chance, lr, p_any, mutual_best, n_exp,
+                          p_any_unrelated)
 SELECT $run_id, left_key, right_key, sep_arcsec, rank, n_candidates,
        probability, flags, norm_sep, pa_deg, match_radius_arcsec,
-       rho_arcsec2, p_chance, lr, p_any, mutual_best
+       rho_arcsec2, p_chance, lr, p_any, mutual_best, n_exp, p_any_unrelated
 FROM xcat_new_pairs
+"""
+
+#: Record how the density of a run was obtained (``parameters['density']``).
+SET_RUN_DENSITY = """
+UPDATE xmatch_runs SET density_method = $method, density_arcsec2 = $value
+WHERE run_id = $run_id
 """
 
 #: The run ids recorded under one run name (a re-run replaces them).
@@ -161,6 +170,9 @@ def record_run(store: Database, run: XmatchRun) -> int:
                 "xcat_version": __version__, "n_pairs": run.pairs.num_rows}).fetchall()[0][0]
             con.execute(SET_RUN_VERSIONS, {
                 "run_id": run_id, **{k: run.versions.get(k) for k in VERSION_KEYS}})
+            density = run.parameters.get("density") or {}
+            con.execute(SET_RUN_DENSITY, {"run_id": run_id, "method": density.get("method"),
+                                          "value": density.get("value_arcsec2")})
             con.register(PAIRS_VIEW, full_pairs(run.pairs))
             try:
                 con.execute(INSERT_PAIRS, {"run_id": run_id})
@@ -177,8 +189,8 @@ def record_run(store: Database, run: XmatchRun) -> int:
 #: Every stored column of the pairs of the run of one name, nearest first per left key.
 RUN_PAIRS = """
 SELECT p.left_key, p.right_key, p.sep_arcsec, p.norm_sep, p.pa_deg, p.match_radius_arcsec,
-       p.rank, p.n_candidates, p.mutual_best, p.rho_arcsec2, p.p_chance, p.lr,
-       p.probability, p.p_any, p.flags
+       p.rank, p.n_candidates, p.mutual_best, p.rho_arcsec2, p.p_chance, p.n_exp,
+       p.p_any_unrelated, p.lr, p.probability, p.p_any, p.flags
 FROM xmatch_pairs p JOIN xmatch_runs r USING (run_id)
 WHERE r.name = $name
 ORDER BY p.left_key, p.rank, p.right_key
@@ -206,7 +218,7 @@ def run_pairs(store: Database, name: str) -> pa.Table:
 #: Cross-match runs, newest first.
 LIST_RUNS = """
 SELECT run_id, name, left_catalog, right_catalog, method, n_pairs, n_left, n_right,
-       created, parameters
+       density_method, density_arcsec2, created, parameters
 FROM xmatch_runs
 ORDER BY created DESC, run_id DESC
 """

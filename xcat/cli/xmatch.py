@@ -18,15 +18,25 @@ from xcat.cli.app import cli, log, open_store, rows_options, show
 @click.option("--sigma", type=float, default=None,
               help="Match within K combined 1-sigma errors of each pair (e.g. 2).")
 @click.option("--radius-column", default=None,
-              help="Per-source radius column of LEFT in arcsec (e.g. pos_err_r95).")
+              help="Per-source radius column of LEFT, any column of its table (pos_err_r95, "
+              "err_ellipse_r0; converted from its unit, none = arcsec).")
 @click.option("--ellipse", is_flag=True,
               help="With --sigma: test in the CSC error ellipse (orientation used).")
 @click.option("--nearest", is_flag=True, help="Keep only each left source's nearest pair.")
 @click.option("--best", is_flag=True, help="Keep only mutual nearest pairs.")
-@click.option("--left-err", default=None, help="1-sigma error column (arcsec) of LEFT.")
-@click.option("--right-err", default=None, help="1-sigma error column (arcsec) of RIGHT.")
+@click.option("--left-err", default=None,
+              help="1-sigma error of LEFT: a column, or an angle (0arcsec = exact positions).")
+@click.option("--right-err", default=None,
+              help="1-sigma error of RIGHT: a column, or an angle (0arcsec = exact positions).")
 @click.option("--annulus", default=None,
               help="Density annulus INNER,OUTER (default max(10\",2R),max(60\",10R)).")
+@click.option("--density", "density", default=None,
+              help="Field density of RIGHT for p_chance/LR (0.67/arcsec2), or 'annulus' to "
+              "measure it around each source even where RIGHT looks truncated.")
+@click.option("--density-from", default=None,
+              help="Measure the density as the rows of this catalog inside --area.")
+@click.option("--area", default=None,
+              help="With --density-from: a DS9 region file or 'RA DEC RADIUS'.")
 @click.option("--no-density", is_flag=True, help="Skip densities and chance probabilities.")
 @click.option("--lr", is_flag=True, help="Add likelihood ratios and association "
               "probabilities (p_i, p_any).")
@@ -40,11 +50,17 @@ from xcat.cli.app import cli, log, open_store, rows_options, show
 def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma: float | None,
            radius_column: str | None, ellipse: bool, nearest: bool, best: bool,
            left_err: str | None, right_err: str | None, annulus: str | None,
-           no_density: bool, lr: bool, completeness: float, name: str | None,
-           no_record: bool, fmt: str, out: str | None) -> None:
+           density: str | None, density_from: str | None, area: str | None,
+           no_density: bool, lr: bool, completeness: float, name: str | None, no_record: bool,
+           fmt: str, out: str | None) -> None:
     """Cross-match LEFT against RIGHT and record the pairs as a run.
 
-    Example: xcat xmatch csc hst_f555w --sigma 2 --name csc_x_hst
+    Example: xcat xmatch csc hst_f555w --sigma 2 --right-err 0arcsec --name csc_x_hst
+
+    With --sigma both catalogs need 1-sigma errors (X-ray catalogs have them); give
+    --right-err 0arcsec to take a list without errors as exact. --sigma 2 with CSC is a
+    circle of 2 x 0.40854 r95 (~86% of true counterparts), not XRBID's 95% "2-sigma"
+    radius (--radius-column pos_err_r95).
     """
     from xcat.xmatch.match import XmatchOptions, arcsec, parse_annulus
     from xcat.xmatch.match import xmatch as run_xmatch
@@ -52,7 +68,9 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
     opts = XmatchOptions(radius=arcsec(radius) if radius else None, sigma=sigma,
                          radius_column=radius_column, ellipse=ellipse, nearest=nearest,
                          best=best, left_err=left_err, right_err=right_err,
-                         annulus=parse_annulus(annulus), density=not no_density, lr=lr,
+                         annulus=parse_annulus(annulus),
+                         density=False if no_density else density or True,
+                         density_from=density_from, density_area=area, lr=lr,
                          completeness=completeness)
     with open_store(ctx) as store:
         res = run_xmatch(store, left, right, opts, name=name, record=not no_record)

@@ -35,10 +35,10 @@ from xcat.sky.units import parse_quantity
 from xcat.store import sqlbuild
 from xcat.store.db import Database
 from xcat.store.sql import run_arrow
-
-#: The columns every position read returns, in order (errors and radius in arcsec).
-POSITION_COLUMNS = ("key", "ra", "dec", "sigma", "radius", "ellipse_a", "ellipse_b",
-                    "ellipse_pa")
+from xcat.xmatch import log
+from xcat.xmatch.density import Density, Truncation, density_from, parse_density, truncation_message
+from xcat.xmatch.sides import Side, read_side
+from xcat.xmatch.sides import values as _np
 
 
 @dataclass
@@ -57,9 +57,22 @@ class XmatchOptions:
     left_err: str | None = None
     right_err: str | None = None
     annulus: tuple[float, float] | None = None
-    density: bool = True
+    density: bool | str | float = True
+    density_from: str | None = None
+    density_area: str | None = None
     lr: bool = False
     completeness: float = 0.9
+
+    def given_density(self) -> float | None:
+        """The field density given as a value (arcsec⁻²), else None.
+
+        ``density``: True (measure it in the annulus; refused on a truncated list),
+        ``"annulus"`` (measure it there, the list is known to be complete), a value
+        (``0.67`` arcsec⁻² or ``"0.67/arcsec2"``), or False (no densities).
+        """
+        if isinstance(self.density, bool) or self.density == "annulus":
+            return None
+        return parse_density(self.density)
 
     def validate(self) -> None:
         """Raise ``XcatError`` on contradictory or out-of-range options."""
@@ -78,6 +91,13 @@ class XmatchOptions:
             raise XcatError(f"completeness {self.completeness} must be between 0 and 1")
         if self.annulus is not None and not 0 <= self.annulus[0] < self.annulus[1]:
             raise XcatError(f"annulus {self.annulus} arcsec must have 0 <= inner < outer")
+        given = self.given_density()
+        if (self.density_from is None) != (self.density_area is None):
+            raise XcatError("--density-from CATALOG and --area REGION go together")
+        if self.density_from is not None and (given is not None or self.density is False
+                                              or self.density == "annulus"):
+            raise XcatError("give one density: --density VALUE, --density annulus, "
+                            "--density-from CATALOG --area REGION or --no-density")
 
 
 @dataclass
@@ -128,82 +148,16 @@ def parse_annulus(text: str | None) -> tuple[float, float] | None:
     return arcsec(parts[0]), arcsec(parts[1])
 
 
-def _sa() -> Any:
-    import sqlalchemy as sa
-
-    return sa
-
-
-def _key_expr(key_columns: list[str] | None) -> Any:
-    cols = [sqlbuild.column(c) for c in key_columns or []]
-    if not cols:
-        raise XcatError("catalog has no key columns to name its rows by")
-    if len(cols) == 1:
-        return cols[0]
-    return _sa().func.concat_ws("|", *cols)
-
-
-def _double(column: str | None) -> Any:
-    """A column cast to DOUBLE, or a NULL of that type when there is no column."""
-    sa = _sa()
-    return sa.cast(sqlbuild.column(column) if column else sa.null(), sa.Double())
-
-
-def positions_query(info: dict[str, Any], err: str | None, radius: str | None) -> str:
-    """SQL reading the positions of one catalog (``info``: its registry row): the key
-    columns as one string, RA/Dec, and the ``err`` (1-sigma) and ``radius`` columns
-    (arcsec) or NULL.
-    """
-    sa = _sa()
-    cols = [sa.cast(_key_expr(info["key_columns"]), sa.String()),
-            _double(info["ra_column"]), _double(info["dec_column"]), _double(err),
-            _double(radius), _double(None), _double(None), _double(None)]
-    return sqlbuild.render(sa.select(*(c.label(n) for c, n in zip(
-        cols, POSITION_COLUMNS, strict=True))).select_from(sa.table(info["name"])))
-
-
-def xray_positions_query(radius: str | None) -> str:
-    """SQL reading the positions and errors of the X-ray catalog ``$catalog`` from
-    ``xray_sources``: the 1-sigma error (frame error included), the CSC 95% ellipse, and
-    the ``radius`` column (arcsec) or NULL.
-    """
-    sa = _sa()
-    c = sqlbuild.column
-
-    def at_95(col: str) -> Any:
-        return sa.case((c("ellipse_conf") == 0.95, c(col)))
-
-    cols = [c("source_key"), c("ra"), c("dec"), c("pos_err_1sigma"), _double(radius),
-            at_95("ellipse_a"), at_95("ellipse_b"), c("ellipse_pa")]
-    return sqlbuild.render(
-        sa.select(*(col.label(n) for col, n in zip(cols, POSITION_COLUMNS, strict=True)))
-        .select_from(sa.table("xray_sources"))
-        .where(c("catalog") == sa.literal_column("$catalog")))  # bound when run
-
-
-def _read_side(store: Database, catalog: str, err: str | None, radius: str | None) -> pa.Table:
-    """key, ra, dec, sigma, radius, ellipse_a/b/pa of one catalog (Arrow)."""
-    info = store.catalog(catalog)
-    xray = {r[0] for r in store.con.execute("SELECT DISTINCT catalog FROM xray_sources")
-            .fetchall()}
-    if catalog in xray and err is None:
-        return run_arrow(store.con, xray_positions_query(radius), {"catalog": catalog})
-    query = positions_query(info, err, radius)
-    try:
-        return run_arrow(store.con, query)
-    except Exception as exc:  # duckdb binder error: a column that is not there
-        raise XcatError(f"catalog '{catalog}': {str(exc).splitlines()[0]}") from exc
-
-
-def _np(t: pa.Table, col: str) -> np.ndarray:
-    return t.column(col).to_numpy(zero_copy_only=False).astype(np.float64)
-
-
-def _require(values: np.ndarray, keys: pa.Array, catalog: str, what: str) -> None:
+def _require(values: np.ndarray, keys: pa.Array, catalog: str, what: str, fix: str) -> None:
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if len(bad):
         raise XcatError(f"catalog '{catalog}' row '{keys[int(bad[0])].as_py()}': no usable "
-                        f"{what} ({len(bad)} rows); give --radius or an error column")
+                        f"{what} ({len(bad)} of {len(values)} rows); {fix}")
+
+
+def _error_fix(option: str) -> str:
+    return (f"give {option} COL (1-sigma, arcsec), or {option} 0arcsec to take its "
+            "positions as exact")
 
 
 def default_annulus(max_radius: float) -> tuple[float, float]:
@@ -213,29 +167,40 @@ def default_annulus(max_radius: float) -> tuple[float, float]:
 
 def match_arrays(left: pa.Table, right: pa.Table, opt: XmatchOptions, *,
                  left_name: str = "left", right_name: str = "right",
-                 frame_sigma: float = 0.0) -> tuple[pa.Table, dict[str, Any]]:
-    """Match two position tables (as :func:`_read_side` returns) and score every pair."""
+                 frame_sigma: float = 0.0, density: Density | None = None
+                 ) -> tuple[pa.Table, dict[str, Any]]:
+    """Match two position tables (as :func:`xcat.xmatch.sides.read_side` returns) and
+    score every pair. ``density``: a field density to use instead of the annulus.
+    """
     opt.validate()
     ra1, dec1, ra2, dec2 = _np(left, "ra"), _np(left, "dec"), _np(right, "ra"), _np(right, "dec")
-    sig_l, sig_r = _np(left, "sigma"), np.nan_to_num(_np(right, "sigma"), nan=0.0)
+    sig_l, sig_r = _np(left, "sigma"), _np(right, "sigma")
     if opt.radius is not None:
         search = float(opt.radius)
     elif opt.radius_column is not None:
         rad_l = _np(left, "radius")
-        _require(rad_l, left.column("key"), left_name, f"radius column {opt.radius_column}")
+        _require(rad_l, left.column("key"), left_name, f"radius column {opt.radius_column}",
+                 "give a column with a radius for every row, or --radius")
         search = float(rad_l.max()) if len(rad_l) else 0.0
-    else:
-        _require(sig_l, left.column("key"), left_name, "1-sigma positional error")
+    else:  # the same rule on both sides: no error is never silently zero
+        _require(sig_l, left.column("key"), left_name, "1-sigma positional error",
+                 _error_fix("--left-err"))
+        _require(sig_r, right.column("key"), right_name, "1-sigma positional error",
+                 _error_fix("--right-err"))
         comb_max = float(np.sqrt(np.max(sig_l, initial=0) ** 2 + np.max(sig_r, initial=0) ** 2))
         if opt.ellipse:
             a = np.nan_to_num(_np(left, "ellipse_a"), nan=0.0) * sc.SIGMA_PER_R95
             comb_max = max(comb_max, float(np.sqrt(np.max(a, initial=0) ** 2 + frame_sigma**2
                                                    + np.max(sig_r, initial=0) ** 2)))
         search = opt.sigma * comb_max
+    if opt.lr and not (np.all(np.isfinite(sig_l) & (sig_l >= 0))
+                       and np.all(np.isfinite(sig_r) & (sig_r >= 0))):
+        raise XcatError("--lr needs positional errors on both sides: use --sigma, or give "
+                        "--left-err/--right-err COL (or 0arcsec for exact positions)")
     # left row, nearest first: the stored order
     li, rj, sep, pa_deg = pairs_within(ra1, dec1, ra2, dec2, search / 3600, with_pa=True)
     sep = sep * 3600
-    sig_c = sc.combined_sigma(sig_l[li], sig_r[rj])
+    sig_c = np.hypot(sig_l[li], sig_r[rj])  # NaN where either side has no error
     s_maj, s_min = sig_c, sig_c
     with np.errstate(divide="ignore", invalid="ignore"):
         norm = np.where(sig_c > 0, sep / sig_c, np.nan)
@@ -268,21 +233,22 @@ def match_arrays(left: pa.Table, right: pa.Table, opt: XmatchOptions, *,
     mutual = (rank == 1) & (rrank == 1)
     params: dict[str, Any] = {k: v for k, v in asdict(opt).items() if v is not None}
     params["radius_arcsec"] = search  # the largest radius any pair was tested against
+    # the area of each pair's match region: pi k^2 a b for an ellipse, pi r^2 otherwise
+    area = (np.pi * opt.sigma**2 * s_maj * s_min if opt.sigma is not None
+            else np.pi * radius**2)
     cols: dict[str, Any] = {}
-    if opt.density or opt.lr:
-        ann = opt.annulus or default_annulus(search)
-        params["annulus_arcsec"] = list(ann)
-        rho_left, _ = sc.local_density(ra1, dec1, ra2, dec2, *ann)
-        rho = rho_left[li]
-        cols["rho_arcsec2"] = rho
-        cols["p_chance"] = sc.chance_probability(sep, rho)
-        if opt.lr:
-            if not np.all(np.isfinite(s_maj) & (s_maj > 0)):
-                raise XcatError("--lr needs positional errors: use --sigma, or catalogs "
-                                "with errors (--left-err/--right-err)")
-            lr = sc.likelihood_ratio(norm, s_maj, s_min, rho)
-            p_i, p_any = sc.association_probabilities(li, lr, opt.completeness, len(ra1))
-            cols.update(lr=lr, probability=p_i, p_any=p_any)
+    if opt.density or opt.lr or density is not None:
+        rho = _pair_density(left, right, opt, density, li, params, search,
+                            (left_name, right_name), (ra1, dec1, ra2, dec2, sig_l, sig_r))
+        if rho is None:  # refused: the columns are there, empty
+            rho = np.full(len(li), np.nan)
+        cols.update(rho_arcsec2=rho, p_chance=sc.chance_probability(sep, rho),
+                    n_exp=rho * area, p_any_unrelated=-np.expm1(-rho * area))
+    if opt.lr:
+        rho = cols["rho_arcsec2"]
+        lr = sc.likelihood_ratio(norm, s_maj, s_min, rho)
+        p_i, p_any = sc.association_probabilities(li, lr, opt.completeness, len(ra1))
+        cols.update(lr=lr, probability=p_i, p_any=p_any)
     sel = np.ones(len(li), bool)
     if opt.nearest:
         sel = rank == 1
@@ -296,8 +262,73 @@ def match_arrays(left: pa.Table, right: pa.Table, opt: XmatchOptions, *,
         "mutual_best": mutual[sel],
     }
     out.update({k: v[sel] for k, v in cols.items()})
-    return pa.table({k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v)
+    # NaN (no error on a side, no density) is stored as NULL
+    return pa.table({k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else
+                         pa.array(v, from_pandas=True) if isinstance(v, np.ndarray) else v)
                      for k, v in out.items()}), params
+
+
+def source_areas(opt: XmatchOptions, left: pa.Table, sig_l: np.ndarray, sig_r: np.ndarray,
+                 frame_sigma: float = 0.0) -> np.ndarray:
+    """Area (arcsec²) of each left source's match region, with the right catalog's median
+    error: π r² (radius modes, circles of k σ) or π k² a b (error ellipses).
+    """
+    if opt.radius is not None:
+        return np.full(left.num_rows, np.pi * float(opt.radius) ** 2)
+    if opt.radius_column is not None:
+        return np.pi * _np(left, "radius") ** 2
+    med_r = float(np.median(sig_r)) if len(sig_r) else 0.0
+    s = np.hypot(sig_l, med_r)
+    area = np.pi * (opt.sigma * s) ** 2
+    if opt.ellipse:
+        a, b = sc.ellipse_sigmas(_np(left, "ellipse_a"), _np(left, "ellipse_b"),
+                                 np.full(left.num_rows, np.hypot(frame_sigma, med_r)))
+        area = np.where(np.isfinite(a * b), np.pi * opt.sigma**2 * a * b, area)
+    return area
+
+
+def _pair_density(left: pa.Table, right: pa.Table, opt: XmatchOptions,
+                  density: Density | None, li: np.ndarray, params: dict[str, Any],
+                  search: float, names: tuple[str, str], arrays: tuple[np.ndarray, ...]
+                  ) -> np.ndarray | None:
+    """ρ of each pair (arcsec⁻²), or None when an annulus density is refused (recorded in
+    ``params['density']``; with ``--lr`` the refusal is an error).
+    """
+    ra1, dec1, ra2, dec2, sig_l, sig_r = arrays
+    given = opt.given_density()
+    if density is None and given is not None:
+        density = Density("given", given)
+    if density is not None:
+        params["density"] = density.record()
+        return np.full(len(li), float(density.value))
+    ann = opt.annulus or default_annulus(search)
+    params["annulus_arcsec"] = list(ann)
+    rho_left, _ = sc.local_density(ra1, dec1, ra2, dec2, *ann)
+    found = Truncation(len(li), float(np.nansum(
+        rho_left * source_areas(opt, left, sig_l, np.nan_to_num(sig_r, nan=0.0)))),
+        len(np.unique(li)))
+    params["density"] = {"method": "annulus", "n_in_match_regions": found.n_found,
+                         "n_expected_from_annulus": round(found.n_expected, 3)}
+    if found.truncated and opt.density != "annulus":
+        message = truncation_message(names[1], names[0], found)
+        if opt.lr:
+            raise XcatError(message)
+        params["density"]["method"] = "refused: truncated list"
+        log.warning("p_chance left empty: %s", message)
+        return None
+    return rho_left[li]
+
+
+def _catalog_positions(store: Database, catalog: str) -> tuple[np.ndarray, np.ndarray]:
+    import sqlalchemy as sa
+
+    info = store.catalog(catalog)
+    query = sqlbuild.render(sa.select(
+        sa.cast(sqlbuild.column(info["ra_column"]), sa.Double()).label("ra"),
+        sa.cast(sqlbuild.column(info["dec_column"]), sa.Double()).label("dec"))
+        .select_from(sa.table(catalog)))
+    t = run_arrow(store.con, query)
+    return _np(t, "ra"), _np(t, "dec")
 
 
 def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
@@ -311,7 +342,8 @@ def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
     left, right : str
         Catalog names; pairs are per left source.
     options : XmatchOptions
-        Radius mode, filters, density annulus, likelihood ratio.
+        Radius mode, filters, density (annulus, given, or from a catalog in a region),
+        likelihood ratio.
     name : str, optional
         Run name (default ``<left>_x_<right>``); a run of the same name is replaced.
     record : bool
@@ -331,14 +363,18 @@ def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
     """
     options.validate()
     linfo, rinfo = store.catalog(left), store.catalog(right)
-    lt = _read_side(store, left, options.left_err, options.radius_column)
-    rt = _read_side(store, right, options.right_err, None)
+    lt = read_side(store, Side(left, options.left_err, options.radius_column, "--left-err"))
+    rt = read_side(store, Side(right, options.right_err, None, "--right-err"))
     # the astrometric-frame error (1-sigma, arcsec) in force for the left catalog
     frame = float(store.con.execute(
         "SELECT coalesce(arg_max(sigma_ast_arcsec, set_at), 0.0) FROM astrometric_frames "
         "WHERE catalog = $catalog", {"catalog": left}).fetchall()[0][0])
+    density = None
+    if options.density_from is not None:
+        ra, dec = _catalog_positions(store, options.density_from)
+        density = density_from(options.density_from, options.density_area, ra, dec)
     pairs, params = match_arrays(lt, rt, options, left_name=left, right_name=right,
-                                 frame_sigma=frame)
+                                 frame_sigma=frame, density=density)
     method = ("radius" if options.radius is not None else
               "radius_column" if options.radius_column else
               "sigma_ellipse" if options.ellipse else "sigma")
