@@ -60,7 +60,7 @@ def snr_sources(store, n=3):
 
 def test_classify_records_an_event_and_history_shows_it(m101):
     src = snr_sources(m101, 1)[0]
-    eid = classify(m101, src, cls="agn", best_counterpart=3, donor_class="high",
+    eid = classify(m101, src, cls="agn", best_counterpart=3, donor_class="hmxb",
                    note="galaxy behind the disc", author="qh")
     cur = m101.sql("SELECT * FROM classification_current").iloc[0]
     assert (cur["event_id"], cur["class"], cur["best_counterpart"], cur["donor_class"]) == (
@@ -132,7 +132,7 @@ def notes_file(path: Path, names: list[str]) -> Path:
     df = pd.DataFrame({"CSC ID": names, "ID": range(1, len(names) + 1),
                        "Class": ["AGN", "xrb", "(SNR)", "Cluster", ""],
                        "Best Star": ["12", "3", "", "7", ""],
-                       "Mass": ["", "high", "", "", ""],
+                       "Mass": ["", "HMXB", "", "", ""],
                        "Notes": ["extended in F555W", "blue star", "soft", "", "not yet"]})
     df.to_csv(path, index=False)
     return path
@@ -141,12 +141,12 @@ def notes_file(path: Path, names: list[str]) -> Path:
 def test_import_xrbid_notes_export_and_round_trip(m101, tmp_path):
     names = list(m101.sql("SELECT name FROM csc ORDER BY name LIMIT 5")["name"])
     f = notes_file(tmp_path / "notes.csv", names)
-    # the fifth row has no class yet: skipped
-    assert import_classifications(m101, f, author="qh") == {"imported": 4, "skipped": 1}
+    # the fifth row has no class yet but a note: imported (issue 11 item 4)
+    assert import_classifications(m101, f, author="qh") == {"imported": 5, "skipped": 0}
     assert import_classifications(m101, f, author="qh") == {"imported": 0, "skipped": 5}
     cur = m101.sql("SELECT * FROM classification_current ORDER BY source_key")
-    assert list(cur["class"]) == ["AGN", "XRB", "(SNR)", "Cluster"]
-    assert list(cur["donor_class"].fillna("")) == ["", "HMXB", "", ""]
+    assert list(cur["class"].fillna("")) == ["AGN", "XRB", "(SNR)", "Cluster", ""]
+    assert list(cur["donor_class"].fillna("")) == ["", "HMXB", "", "", ""]
     assert set(cur["method"]) == {"import"} and cur["human_decision"].all()
     out = export_classifications(m101)
     assert list(out.columns[:6]) == ["CSC ID", "ID", "Class", "Best Star", "Mass", "Notes"]

@@ -14,7 +14,7 @@ outside AS (
 ),
 human AS (
     SELECT catalog, source_key FROM classification_current
-    WHERE human_decision AND class IS NOT NULL
+    WHERE class_by_person
 ),
 flagged AS (  -- a rule's flag counts only where no person has classified the source
     SELECT catalog, source_key FROM source_flags

@@ -2,7 +2,9 @@
 -- from the append-only classification_events log. Human decisions (methods visual and
 -- import) win over machine ones (rule, catalog); within each group the latest event wins,
 -- so a rule proposal never overwrites a human. pending_* show a newer machine proposal
--- that differs from a human decision. Columns in the sibling .toml.
+-- that differs from a human decision. A person's record without a class (only a best
+-- counterpart, donor class or note so far) shows the machine class, if any, and
+-- class_by_person is false. Columns in the sibling .toml.
 -- depends: (tables only)
 CREATE OR REPLACE VIEW classification_current AS
 WITH ranked AS (
@@ -22,7 +24,8 @@ WITH ranked AS (
 SELECT
     r.catalog,
     r.source_key,
-    r.class,
+    coalesce(r.class, CASE WHEN r.human_decision THEN m.m_class END) AS class,
+    r.human_decision AND r.class IS NOT NULL AS class_by_person,
     r.best_counterpart,
     r.donor_class,
     r.probability,

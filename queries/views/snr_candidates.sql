@@ -16,6 +16,6 @@ FROM source_flags AS f
 JOIN luminosities AS l USING (catalog, source_key)
 JOIN xray_sources AS s USING (catalog, source_key)
 LEFT JOIN (SELECT catalog, source_key, class FROM classification_current
-           WHERE human_decision AND class IS NOT NULL) AS h USING (catalog, source_key)
+           WHERE class_by_person) AS h USING (catalog, source_key)
 WHERE f.rule = 'snr_hr_lx'
   AND (CASE WHEN h.class IS NULL THEN f.state = 'true' ELSE h.class IN ('SNR', '(SNR)') END)

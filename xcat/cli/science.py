@@ -133,7 +133,9 @@ def host_show(ctx: click.Context, name: str, fmt: str, out: str | None) -> None:
 @click.argument("source", required=False)
 @click.option("--class", "cls", default=None, help="Class from the vocabulary (AGN, XRB, ...).")
 @click.option("--best-star", default=None, help="Id of the best counterpart.")
-@click.option("--mass", default=None, help="Donor mass class: LMXB, IMXB, HMXB.")
+@click.option("--mass", default=None, help="Donor mass class: LMXB, IMXB or HMXB.")
+@click.option("--alias", "alias", default=None,
+              help="Store a short ID for SOURCE (CXO001, M101X001), usable as its name.")
 @click.option("--note", default=None, help="Free text.")
 @click.option("--author", default=None, help="Who decides (default $XCAT_AUTHOR or login).")
 @click.option("--catalog", default="csc", show_default=True, help="Catalog of the source(s).")
@@ -144,13 +146,18 @@ def host_show(ctx: click.Context, name: str, fmt: str, out: str | None) -> None:
 @rows_options
 @click.pass_context
 def classify(ctx: click.Context, source: str | None, cls: str | None, best_star: str | None,
-             mass: str | None, note: str | None, author: str | None, catalog: str,
+             mass: str | None, alias: str | None, note: str | None, author: str | None,
+             catalog: str,
              import_file: str | None, export: bool, vocabulary: bool, fmt: str,
              out: str | None) -> None:
     """Record a classification (append-only), import or export them.
 
+    An event changes only the fields it gives (the others keep their value; 'xcat history'
+    shows every value). SOURCE may be a short alias (--alias CXO001 stores one).
+
     Examples: xcat classify "2CXO J140312.5+541853" --class AGN --best-star 3 --note "..."
-    | xcat classify --import notes.csv | xcat classify --export --format csv -o notes.csv
+    | xcat classify CXO001 --mass LMXB | xcat classify --import notes.csv
+    | xcat classify --export --format csv -o notes.csv
     """
     from xcat.science import classification as c
 
@@ -166,12 +173,20 @@ def classify(ctx: click.Context, source: str | None, cls: str | None, best_star:
             r = c.import_classifications(store, import_file, catalog=catalog, author=author)
             emit(f"{r['imported']} classifications imported, {r['skipped']} unchanged")
         else:
-            if not cls:
-                raise XcatError("give --class (see 'xcat classify --vocabulary')")
-            eid = c.classify(store, source or "", cls=cls, catalog=catalog,
-                             best_counterpart=best_star, donor_class=mass, note=note,
-                             author=author)
-            emit(f"event {eid}: {source} -> {cls}")
+            if not (cls or best_star or mass or note or alias):
+                raise XcatError("give --class, --best-star, --mass, --note or --alias "
+                                "(see 'xcat classify --vocabulary')")
+            if alias:
+                from xcat.science.aliases import add_alias
+
+                key = add_alias(store, source or "", alias, catalog)
+                emit(f"alias {alias} -> {key.strip()}")
+            if cls or best_star or mass or note:
+                eid = c.classify(store, source or "", cls=cls, catalog=catalog,
+                                 best_counterpart=best_star, donor_class=mass, note=note,
+                                 author=author)
+                cur = c.history(store, source or "", catalog).iloc[-1]
+                emit(f"event {eid}: {source} -> {cur['class']}")
 
 
 @cli.command()
@@ -180,7 +195,7 @@ def classify(ctx: click.Context, source: str | None, cls: str | None, best_star:
 @rows_options
 @click.pass_context
 def history(ctx: click.Context, source: str, catalog: str, fmt: str, out: str | None) -> None:
-    """Every classification event of a source, oldest first.
+    """Every classification event of a source (name or short alias), oldest first.
 
     Example: xcat history "2CXO J140312.5+541853"
     """

@@ -5,6 +5,12 @@ Human decisions (``visual``, ``import``) win over machine ones (``rule``, ``cata
 within each group the latest wins, so a rule proposal never overwrites a human. Events
 are only ever appended: a new decision records the event it supersedes.
 
+A human event changes only the fields it gives: the class, best counterpart, donor class
+and note it leaves blank are carried from the person's previous decision for that source
+(each event row holds the full record, so the history keeps every value). Short user IDs
+(XRBID's ``CXO001``, ``M101X001``) are aliases of a source (``source_aliases``), accepted
+wherever a source name is.
+
 Examples
 --------
 >>> from xcat.science.classification import classify, history, import_classifications
@@ -26,14 +32,17 @@ import numpy as np
 import pandas as pd
 
 from xcat.errors import XcatError
+from xcat.science.aliases import find, lookup, resolve_source, store_aliases
 from xcat.store.db import Database
 from xcat.store.sql import transaction
 
 HUMAN = ("visual", "import")
 METHODS = ("visual", "rule", "catalog", "import")
-#: Donor-mass classes (LMXB <~ 3 Msun, HMXB >~ 8 Msun, IMXB between) and accepted spellings.
-DONOR = {"lmxb": "LMXB", "low": "LMXB", "l": "LMXB", "imxb": "IMXB", "intermediate": "IMXB",
-         "i": "IMXB", "hmxb": "HMXB", "high": "HMXB", "h": "HMXB"}
+#: Donor-mass classes (LMXB <~ 3 Msun, HMXB >~ 8 Msun, IMXB between), case-insensitive.
+#: Nothing else is guessed: "high" could be a mass or a state, so it is an error.
+DONOR = {"lmxb": "LMXB", "imxb": "IMXB", "hmxb": "HMXB"}
+#: Fields a human event may give alone; blank ones are carried from the previous decision.
+FIELDS = ("class", "best_counterpart", "donor_class", "note")
 NOTES_COLUMNS = ("CSC ID", "ID", "Class", "Best Star", "Mass", "Notes")
 MUWCLASS_AUTHOR = "MUWCLASS (Yang et al. 2022, arXiv:2206.13656)"
 EVENT_COLUMNS = ("event_id", "catalog", "source_key", "class", "best_counterpart",
@@ -56,52 +65,37 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
 
 
-def _source_keys(con: Any, catalog: str) -> list[tuple[str, str | None]]:
-    """Key and name of every source of one X-ray catalog (to check sources exist)."""
-    return con.execute("SELECT source_key, name FROM xray_sources WHERE catalog = $catalog",
-                       {"catalog": catalog}).fetchall()
+#: The person's latest decision per source (the record a partial human event completes).
+LATEST_HUMAN = """
+SELECT source_key, arg_max(class, event_id) AS class,
+       arg_max(best_counterpart, event_id) AS best_counterpart,
+       arg_max(donor_class, event_id) AS donor_class, arg_max(note, event_id) AS note
+FROM classification_events
+WHERE catalog = $catalog AND method IN ('visual', 'import')
+GROUP BY source_key
+"""
 
 
-def record_events(store: Database, events: pd.DataFrame, *, where: str = "") -> list[int]:
+def record_events(store: Database, events: pd.DataFrame, *, where: str = "",
+                  aliases: list[tuple[str, str | None]] | None = None,
+                  alias_origin: str = "manual") -> list[int]:
     """Validate and append events (columns as ``classification_events`` without ids).
 
     Every row is checked first (catalog and source exist, class in the vocabulary,
-    donor class, method); nothing is written unless all pass. Returns the new ids.
+    donor class, method); nothing is written unless all pass. A human event's blank
+    fields are carried from the person's previous decision (:func:`complete`). Returns
+    the new ids. ``aliases`` (alias, source key) of the events' catalog are stored in
+    the same transaction.
     """
     con = store.con
-    classes = {c.lower(): c for c in vocabulary(store)["class"]}
-    keys: dict[str, dict[str, str]] = {}
-    rows = []
-    for i, ev in enumerate(events.to_dict("records")):
-        at = f"{where}row {i + 1}: " if where else ""
-        cat = ev["catalog"]
-        if cat not in keys:
-            src = _source_keys(con, cat)
-            if not src:
-                raise XcatError(f"{at}no X-ray catalog '{cat}' in the store")
-            keys[cat] = {k.strip(): k for k, _ in src} | {n.strip(): k for k, n in src if n}
-        key = keys[cat].get(str(ev["source_key"]).strip())
-        if key is None:
-            raise XcatError(f"{at}source '{ev['source_key']}' is not in catalog {cat}")
-        cls = classes.get(str(ev["class"]).strip().lower())
-        if cls is None:
-            raise XcatError(f"{at}class '{ev['class']}' is not in the vocabulary "
-                            f"({', '.join(sorted(classes.values()))})")
-        donor = None
-        if not _blank(ev.get("donor_class")):
-            donor = DONOR.get(str(ev["donor_class"]).strip().lower())
-            if donor is None:
-                raise XcatError(f"{at}donor mass class '{ev['donor_class']}' is not "
-                                f"LMXB, IMXB or HMXB (low / intermediate / high)")
-        if ev["method"] not in METHODS:
-            raise XcatError(f"{at}method '{ev['method']}' is not one of {', '.join(METHODS)}")
-        rows.append({**ev, "source_key": key, "class": cls, "donor_class": donor,
-                     **{c: (None if _blank(ev.get(c)) else str(ev[c]).strip())
-                        for c in ("best_counterpart", "note", "rule", "origin")}})
+    rows = complete(store, events, where=where)
     if not rows:
+        if aliases:
+            with transaction(con):
+                store_aliases(con, str(events["catalog"].iloc[0]), aliases, alias_origin)
         return []
     current: dict[tuple[str, str], tuple[int, bool]] = {}
-    for cat in keys:
+    for cat in {r["catalog"] for r in rows}:
         for k, eid, human in con.execute(
                 "SELECT source_key, event_id, human_decision FROM classification_current "
                 "WHERE catalog = $catalog", {"catalog": cat}).fetchall():
@@ -124,6 +118,8 @@ def record_events(store: Database, events: pd.DataFrame, *, where: str = "") -> 
         df["created_at"] = pd.to_datetime(df["created_at"])
         for c in ("best_counterpart", "donor_class", "rule", "note", "origin"):
             df[c] = df[c].astype(object).where(df[c].notna(), None)
+        if aliases:
+            store_aliases(con, rows[0]["catalog"], aliases, alias_origin)
         con.register("_xcat_new_events", df)
         try:
             # the log is append-only
@@ -133,24 +129,86 @@ def record_events(store: Database, events: pd.DataFrame, *, where: str = "") -> 
     return ids
 
 
-def classify(store: Database, source: str, *, cls: str, catalog: str = "csc",
+def complete(store: Database, events: pd.DataFrame, *,
+             where: str = "") -> list[dict[str, Any]]:
+    """Validated events with source keys resolved (names and aliases), vocabulary
+    normalised, and each human event completed from the person's previous decision
+    (fields it leaves blank keep their value; events of one batch apply in order).
+    """
+    con = store.con
+    classes = {c.lower(): c for c in vocabulary(store)["class"]}
+    keys: dict[str, dict[str, str]] = {}
+    state: dict[str, dict[str, dict[str, Any]]] = {}
+    rows = []
+    for i, ev in enumerate(events.to_dict("records")):
+        at = f"{where}row {i + 1}: " if where else ""
+        cat = ev["catalog"]
+        if cat not in keys:
+            keys[cat] = lookup(con, cat)
+            if not keys[cat]:
+                raise XcatError(f"{at}no X-ray catalog '{cat}' in the store")
+            state[cat] = {r["source_key"]: r for r in
+                          store.sql(LATEST_HUMAN, {"catalog": cat}).to_dict("records")}
+        key = find(con, keys[cat], ev["source_key"])
+        if key is None:
+            raise XcatError(f"{at}source '{ev['source_key']}' is not in catalog {cat}")
+        if ev["method"] not in METHODS:
+            raise XcatError(f"{at}method '{ev['method']}' is not one of {', '.join(METHODS)}")
+        human = ev["method"] in HUMAN
+        cls = None
+        if not _blank(ev.get("class")):
+            cls = classes.get(str(ev["class"]).strip().lower())
+            if cls is None:
+                raise XcatError(f"{at}class '{ev['class']}' is not in the vocabulary "
+                                f"(allowed: {', '.join(sorted(classes.values()))})")
+        elif not human:
+            raise XcatError(f"{at}a {ev['method']} event needs a class")
+        donor = None
+        if not _blank(ev.get("donor_class")):
+            donor = DONOR.get(str(ev["donor_class"]).strip().lower())
+            if donor is None:
+                raise XcatError(f"{at}donor mass class '{ev['donor_class']}' is not in the "
+                                f"vocabulary (allowed: LMXB, IMXB, HMXB)")
+        row = {**ev, "source_key": key, "class": cls, "donor_class": donor,
+               **{c: (None if _blank(ev.get(c)) else str(ev[c]).strip())
+                  for c in ("best_counterpart", "note", "rule", "origin")}}
+        if human:
+            prev = state[cat].get(key, {})
+            given = [f for f in FIELDS if row[f] is not None]
+            if not given:
+                raise XcatError(f"{at}give a class, best counterpart, donor class or note "
+                                f"for {ev['source_key']}")
+            for f in FIELDS:
+                if row[f] is None and not _blank(prev.get(f)):
+                    row[f] = prev[f]
+            state[cat][key] = {f: row[f] for f in FIELDS}
+        rows.append(row)
+    return rows
+
+
+def classify(store: Database, source: str, *, cls: str | None = None, catalog: str = "csc",
              best_counterpart: str | int | None = None, donor_class: str | None = None,
              note: str | None = None, author: str | None = None,
              method: str = "visual") -> int:
     """Record one classification decision; return its event id.
+
+    A human decision changes only the fields given: ``classify(s, src, cls="LMXB")``
+    after ``best_counterpart=3, donor_class="HMXB"`` keeps the counterpart and mass.
 
     Parameters
     ----------
     store : Store
         An open store.
     source : str
-        Source key (or name) in ``catalog``.
-    cls : str
+        Source key, name or short alias (CXO001) in ``catalog``.
+    cls : str, optional
         A class of the vocabulary (AGN, XRB, (SNR), Star, Cluster, ...); case-insensitive.
+        Omitted: the class in force is kept (a human decision may give only a
+        counterpart, donor class or note).
     best_counterpart : str or int, optional
         Id of the best counterpart (XRBID "Best Star").
     donor_class : str, optional
-        LMXB, IMXB or HMXB (or low / intermediate / high).
+        LMXB, IMXB or HMXB (case-insensitive; anything else is an error).
     catalog : str
         Catalog of the source (default ``csc``).
     note : str, optional
@@ -177,9 +235,11 @@ def import_classifications(store: Database, file: str | Path, *, catalog: str = 
     """Import an XRBID notes file (method ``import``) or a MUWCLASS class table
     (method ``catalog``), detected from the columns.
 
-    XRBID notes: columns ``CSC ID, ID, Class, Best Star, Mass, Notes`` (rows with an
-    empty Class are skipped). MUWCLASS: ``name, Class, Class_prob`` (the probability
-    is kept). Rows without a class are skipped (counted in ``skipped``), and so are rows
+    XRBID notes: columns ``CSC ID, ID, Class, Best Star, Mass, Notes``. A row with a
+    blank Class but a Best Star, Mass or Notes changes only those fields; an ``ID`` that
+    is not a plain row number (``CXO001``, ``M101X001``) is stored as the source's alias.
+    MUWCLASS: ``name, Class, Class_prob`` (the probability is kept; rows without a class
+    are skipped). Empty rows are skipped (counted in ``skipped``), and so are rows
     repeating the source's latest event of the same group (human or machine), so
     re-importing a file adds nothing. All rows are checked before anything is written.
 
@@ -190,6 +250,7 @@ def import_classifications(store: Database, file: str | Path, *, catalog: str = 
     {'imported': 373, 'skipped': 0}
     """
     path = Path(file)
+    aliases: list[tuple[str, str]] = []
     if not path.exists():
         raise XcatError(f"{path}: no such file")
     try:
@@ -205,7 +266,8 @@ def import_classifications(store: Database, file: str | Path, *, catalog: str = 
             "method": "catalog", "rule": None, "author": author or MUWCLASS_AUTHOR,
             "note": "MUWCLASS Class_prob=" + df["Class_prob"], "origin": path.name})
     elif {"CSC ID", "Class"} <= set(df.columns):
-        df = df[df["Class"].str.strip() != ""]
+        given = [c for c in ("Class", "Best Star", "Mass", "Notes") if c in df.columns]
+        df = df[(df[given].apply(lambda c: c.str.strip()) != "").any(axis=1)]  # partial rows
         if "Method" in df.columns:  # our own export: only human decisions are re-imported
             df = df[df["Method"].str.strip().isin(["", *HUMAN])]
         get = lambda c: df[c] if c in df.columns else None  # noqa: E731
@@ -214,6 +276,10 @@ def import_classifications(store: Database, file: str | Path, *, catalog: str = 
             "best_counterpart": get("Best Star"), "donor_class": get("Mass"),
             "probability": None, "method": "import", "rule": None,
             "author": author or default_author(), "note": get("Notes"), "origin": path.name})
+        if "ID" in df.columns:  # short user IDs (CXO001); plain row numbers are not IDs
+            ids = df["ID"].str.strip()
+            user = ids.ne("") & ~ids.str.fullmatch(r"\d+")
+            aliases = list(zip(ids[user], df.loc[user, "CSC ID"], strict=True))
     else:
         raise XcatError(f"{path}: neither an XRBID notes file (columns "
                         f"{', '.join(NOTES_COLUMNS)}) nor a MUWCLASS table (name, Class, "
@@ -225,8 +291,13 @@ def import_classifications(store: Database, file: str | Path, *, catalog: str = 
         raise XcatError(f"{path}: column Class_prob, row {i + 1}: "
                         f"'{events['probability'].iloc[i]}' is not a number")
     n_all = len(pd.read_csv(path, dtype=str, keep_default_na=False))
-    events = _drop_repeats(store, events.reset_index(drop=True), catalog)
-    ids = record_events(store, events, where=f"{path.name}: ")
+    events = events.reset_index(drop=True)
+    rows = pd.DataFrame(complete(store, events, where=f"{path.name}: "))  # checks every row
+    events = _drop_repeats(store, rows, catalog) if len(rows) else events
+    table = lookup(store.con, catalog)
+    pairs = [(a, find(store.con, table, k)) for a, k in aliases]
+    ids = record_events(store, events, where=f"{path.name}: ", aliases=pairs,
+                        alias_origin=path.name)
     return {"imported": len(ids), "skipped": n_all - len(ids)}
 
 
@@ -268,7 +339,8 @@ def _drop_repeats(store: Database, events: pd.DataFrame, catalog: str) -> pd.Dat
 #: The classifications in force of one catalog, in the XRBID notes layout.
 EXPORT = """
 SELECT c.source_key AS "CSC ID", row_number() OVER (ORDER BY c.source_key) AS "ID",
-       c.class AS "Class", c.best_counterpart AS "Best Star", c.donor_class AS "Mass",
+       CASE WHEN c.class_by_person OR NOT c.human_decision THEN c.class END AS "Class",
+       c.best_counterpart AS "Best Star", c.donor_class AS "Mass",
        c.note AS "Notes", c.method AS "Method", c.author AS "Author",
        c.decided_at AS "Decided"
 FROM classification_current AS c
@@ -306,9 +378,5 @@ def history(store: Database, source: str, catalog: str = "csc") -> pd.DataFrame:
     --------
     >>> history(store, "2CXO J140312.5+541853")                          # doctest: +SKIP
     """
-    out = store.sql(HISTORY, {"catalog": catalog, "source_key": source.strip()})
-    if out.empty:
-        src = _source_keys(store.con, catalog)
-        if source.strip() not in {k.strip() for k, _ in src}:
-            raise XcatError(f"source '{source}' is not in catalog {catalog}")
-    return out
+    key = resolve_source(store, source, catalog)
+    return store.sql(HISTORY, {"catalog": catalog, "source_key": key})
