@@ -183,7 +183,7 @@ def test_fits_footprint_matches_astropy(m101, tmp_path):
     header = w.to_header()
     header["NAXIS"], header["NAXIS1"], header["NAXIS2"] = 2, 300, 200
     path = tmp_path / "image.fits"
-    fits.PrimaryHDU(np.zeros((200, 300), np.float32), header=header).writeto(path)
+    fits.PrimaryHDU(np.ones((200, 300), np.float32), header=header).writeto(path)  # data
     add_footprint(m101, "img", fits=path)
     df = m101.sql("""SELECT f.source_key, f.inside, f.bounds, s.ra, s.dec
                      FROM source_footprints f JOIN xray_sources s USING (catalog, source_key)

@@ -1,7 +1,9 @@
 -- source_footprints: whether each X-ray source lies inside each image footprint (XRBID's
 -- Bounds In/Out). Footprints are polygons with great-circle edges; vertices and sources
 -- are projected gnomonically about the footprint's centre, where great circles are
--- straight lines, and an even-odd ray test decides. Columns in the sibling .toml.
+-- straight lines, and an even-odd ray test decides. A footprint made from an image with
+-- data uses the boundary of its valid pixels (footprint_edges: chip gaps, NaN corners,
+-- low weight) instead of the outline. Columns in the sibling .toml.
 -- depends: xray_sources
 CREATE OR REPLACE VIEW source_footprints AS
 WITH v AS (
@@ -15,13 +17,32 @@ WITH v AS (
     JOIN footprints AS f ON f.name = fv.footprint
 ), pv AS (
     SELECT footprint, position, xn / cc AS x, yn / cc AS y FROM v
-), edges AS (
+), outline AS (
     SELECT footprint, x AS x1, y AS y1,
            coalesce(lead(x) OVER w, first_value(x) OVER w) AS x2,
            coalesce(lead(y) OVER w, first_value(y) OVER w) AS y2
     FROM pv
     WINDOW w AS (PARTITION BY footprint ORDER BY position
                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+), me AS (  -- mask boundary segments, projected like the vertices
+    SELECT e.footprint,
+           cos(radians(e.dec1)) * sin(radians(e.ra1 - f.ra)) AS xn1,
+           cos(radians(f.dec)) * sin(radians(e.dec1))
+             - sin(radians(f.dec)) * cos(radians(e.dec1)) * cos(radians(e.ra1 - f.ra)) AS yn1,
+           sin(radians(f.dec)) * sin(radians(e.dec1))
+             + cos(radians(f.dec)) * cos(radians(e.dec1)) * cos(radians(e.ra1 - f.ra)) AS cc1,
+           cos(radians(e.dec2)) * sin(radians(e.ra2 - f.ra)) AS xn2,
+           cos(radians(f.dec)) * sin(radians(e.dec2))
+             - sin(radians(f.dec)) * cos(radians(e.dec2)) * cos(radians(e.ra2 - f.ra)) AS yn2,
+           sin(radians(f.dec)) * sin(radians(e.dec2))
+             + cos(radians(f.dec)) * cos(radians(e.dec2)) * cos(radians(e.ra2 - f.ra)) AS cc2
+    FROM footprint_edges AS e
+    JOIN footprints AS f ON f.name = e.footprint
+), edges AS (
+    SELECT o.* FROM outline AS o
+    WHERE o.footprint NOT IN (SELECT DISTINCT footprint FROM footprint_edges)
+    UNION ALL
+    SELECT footprint, xn1 / cc1, yn1 / cc1, xn2 / cc2, yn2 / cc2 FROM me
 ), pairs AS (
     SELECT s.catalog, s.source_key, s.name, f.name AS footprint,
            ang_sep_deg(s.ra, s.dec, f.ra, f.dec) <= f.radius_deg AS near,

@@ -256,22 +256,37 @@ def flags_apply(ctx: click.Context, rule: str | None) -> None:
 @click.option("--fits", default=None, type=click.Path(), help="FITS image or text header.")
 @click.option("--hdu", type=int, default=None, help="HDU number (default: first image).")
 @click.option("--polygon", default=None, help="'ra1 dec1, ra2 dec2, ...' (deg).")
+@click.option("--weight", default=None, type=click.Path(),
+              help="Weight map (drizzle WHT): pixels need weight > 0 or >= --min-weight.")
+@click.option("--weight-hdu", type=int, default=None, help="HDU of the weight map.")
+@click.option("--min-weight", type=float, default=None, help="Smallest weight with data.")
+@click.option("--full-rectangle", is_flag=True,
+              help="Ignore where the image has data (use the whole pixel rectangle).")
 @click.option("--replace", is_flag=True, help="Replace a footprint of the same name.")
 @rows_options
 @click.pass_context
 def flags_footprint(ctx: click.Context, name: str | None, fits: str | None, hdu: int | None,
-                    polygon: str | None, replace: bool, fmt: str, out: str | None) -> None:
+                    polygon: str | None, weight: str | None, weight_hdu: int | None,
+                    min_weight: float | None, full_rectangle: bool, replace: bool, fmt: str,
+                    out: str | None) -> None:
     """Add an image footprint (Bounds In/Out in source_footprints), or list them.
 
-    Example: xcat flags footprint acs --fits hst_m101_f555w.fits
+    Only pixels with data count (finite, non-zero; with --weight, weight > 0 or
+    >= --min-weight): chip gaps, NaN corners and mosaic edges are Out.
+
+    Example: xcat flags footprint acs --fits hst_m101_f555w_drc.fits --weight
+    hst_m101_f555w_drc.fits --weight-hdu 2 --min-weight 0.5
     """
     from xcat.science.footprint import add_footprint, list_footprints
 
     with open_store(ctx) as store:
         if name:
             r = add_footprint(store, name, fits=fits, hdu=hdu, polygon=polygon,
-                              replace=replace)
-            emit(f"footprint {r['footprint']}: {r['vertices']} vertices")
+                              replace=replace, weight=weight, weight_hdu=weight_hdu,
+                              min_weight=min_weight, use_mask=not full_rectangle)
+            mask = (f", valid data: {r['mask']} ({100 * r['valid_fraction']:.1f}% of the "
+                    f"pixels, {r['edges']} boundary segments)" if r["mask"] else "")
+            emit(f"footprint {r['footprint']}: {r['vertices']} vertices{mask}")
         else:
             show(list_footprints(store), fmt, out)
 

@@ -3,7 +3,11 @@ or given as vertices. The ``source_footprints`` view says which X-ray sources ar
 
 Edges are great circles. A WCS footprint is traced along the outer pixel edges
 (``n_per_side`` points per side, so distortions are followed); for a TAN image its
-edges are great circles exactly and the test is exact.
+edges are great circles exactly and the test is exact. When the FITS file holds the
+image data, only pixels with data count (finite and non-zero; with ``weight``, a weight
+of at least ``min_weight``): the boundary of those pixels is stored too
+(:mod:`xcat.science.footprint_mask`), so chip gaps, NaN corners of a drizzled image and
+mosaic edges are Out.
 
 Examples
 --------
@@ -26,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from xcat.errors import XcatError
+from xcat.science.footprint_mask import mask_edges, read_plane, valid_mask
 from xcat.store.db import Database
 from xcat.store.sql import transaction
 
@@ -117,7 +122,9 @@ def _centre(v: np.ndarray) -> tuple[float, float, float]:
 
 def add_footprint(store: Database, name: str, *, fits: str | Path | None = None,
                   hdu: int | None = None, polygon: str | None = None,
-                  n_per_side: int = 8, replace: bool = False) -> dict[str, Any]:
+                  n_per_side: int = 8, replace: bool = False,
+                  weight: str | Path | None = None, weight_hdu: int | None = None,
+                  min_weight: float | None = None, use_mask: bool = True) -> dict[str, Any]:
     """Store an image footprint from a FITS image/header or a polygon.
 
     Parameters
@@ -136,19 +143,32 @@ def add_footprint(store: Database, name: str, *, fits: str | Path | None = None,
         Points traced along each image edge.
     replace : bool
         Replace a footprint of the same name.
+    weight, weight_hdu : str or Path, int, optional
+        Weight map (a drizzle WHT image) and its HDU: pixels need weight > 0, or
+        ``>= min_weight``.
+    min_weight : float, optional
+        Smallest weight of a pixel with data.
+    use_mask : bool
+        Use the image's valid data (default); False keeps the full pixel rectangle.
 
     Examples
     --------
     >>> add_footprint(store, "hst", fits="image.fits")                  # doctest: +SKIP
-    {'footprint': 'hst', 'vertices': 32, 'radius_deg': 0.05}
+    {'footprint': 'hst', 'vertices': 32, 'radius_deg': 0.05, 'edges': 4, 'mask': ...}
     """
     if (fits is None) == (polygon is None):
         raise XcatError("give a FITS image/header or a polygon (one of them)")
+    if fits is None and (weight is not None or min_weight is not None):
+        raise XcatError("--weight/--min-weight need --fits")
+    edges, mask, fraction = np.zeros((0, 4)), None, None
     if fits is not None:
         path = Path(fits)
         header = _header(path, hdu)
         try:
             v = wcs_outline(header, n_per_side)
+            if use_mask:
+                edges, mask, fraction = _mask(path, hdu, header, weight, weight_hdu,
+                                              min_weight)
         except XcatError as exc:
             raise XcatError(f"{path}: {exc}") from exc
         origin = f"{path.name}" + (f"[{hdu}]" if hdu is not None else "")
@@ -166,28 +186,67 @@ def add_footprint(store: Database, name: str, *, fits: str | Path | None = None,
     con = store.con
     with transaction(con):  # a footprint of the same name is replaced
         con.execute("DELETE FROM footprint_vertices WHERE footprint = $name", {"name": name})
+        con.execute("DELETE FROM footprint_edges WHERE footprint = $name", {"name": name})
         con.execute("DELETE FROM footprints WHERE name = $name", {"name": name})
-        con.execute("INSERT INTO footprints (name, ra, dec, radius_deg, origin, added_at) "
-                    "VALUES ($name, $ra, $dec, $radius_deg, $origin, $added_at)", {
+        con.execute("INSERT INTO footprints (name, ra, dec, radius_deg, origin, added_at, mask, "
+                    "valid_fraction) VALUES ($name, $ra, $dec, $radius_deg, $origin, "
+                    "$added_at, $mask, $valid_fraction)", {
                         "name": name, "ra": ra, "dec": dec,
                         "radius_deg": radius * (1 + 1e-9) + 1e-12, "origin": origin,
-                        "added_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)})
-        con.register("_xcat_new_vertices", verts)
-        try:
-            con.execute("INSERT INTO footprint_vertices BY NAME SELECT * FROM _xcat_new_vertices")
-        finally:
-            con.unregister("_xcat_new_vertices")
-    return {"footprint": name, "vertices": len(v), "radius_deg": radius}
+                        "added_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                        "mask": mask, "valid_fraction": fraction})
+        new_edges = pd.DataFrame(edges, columns=["ra1", "dec1", "ra2", "dec2"])
+        new_edges.insert(0, "footprint", name)
+        for table, df in (("footprint_vertices", verts), ("footprint_edges", new_edges)):
+            con.register("_xcat_new_rows", df)
+            try:
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _xcat_new_rows")
+            finally:
+                con.unregister("_xcat_new_rows")
+    return {"footprint": name, "vertices": len(v), "radius_deg": radius,
+            "edges": len(edges), "mask": mask, "valid_fraction": fraction}
+
+
+def _mask(path: Path, hdu: int | None, header: Any, weight: str | Path | None,
+          weight_hdu: int | None, min_weight: float | None
+          ) -> tuple[np.ndarray, str | None, float | None]:
+    """Boundary segments of the image's valid pixels, how they were chosen, and the
+    fraction of pixels kept; no segments (outline only) for a header without data.
+    """
+    data = read_plane(path, hdu, "image")
+    if data is None:
+        if weight is not None:
+            raise XcatError("a weight map needs the image data (not a header)")
+        return np.zeros((0, 4)), None, None
+    wmap = None
+    if weight is not None:
+        wpath = Path(weight)
+        if not wpath.exists():
+            raise XcatError(f"{wpath}: no such file")
+        wmap = read_plane(wpath, weight_hdu, "weight map")
+        if wmap is None:
+            raise XcatError(f"{wpath}: no 2-D weight map")
+    valid = valid_mask(data, wmap, min_weight)
+    if not valid.any():
+        raise XcatError("no pixel has data (all NaN, zero or below the minimum weight)")
+    how = "finite, non-zero"
+    if weight is not None:
+        how += (f"; weight >= {min_weight:g}" if min_weight is not None else "; weight > 0")
+        how += f" ({Path(weight).name})"
+    return mask_edges(header, valid), how, float(valid.mean())
 
 
 #: Footprints with their vertex count.
 LIST_FOOTPRINTS = """
-SELECT f.name, f.ra, f.dec, f.radius_deg, count(v.position) AS n_vertices, f.origin, f.added_at
+SELECT f.name, f.ra, f.dec, f.radius_deg, count(v.position) AS n_vertices, f.mask,
+       f.valid_fraction, f.origin, f.added_at
 FROM footprints AS f LEFT JOIN footprint_vertices AS v ON v.footprint = f.name
 GROUP BY ALL ORDER BY f.name
 """
 
 
 def list_footprints(store: Database) -> pd.DataFrame:
-    """Stored footprints: name, centre, radius, number of vertices, origin."""
+    """Stored footprints: name, centre, radius, number of vertices, valid-data mask,
+    origin.
+    """
     return store.sql(LIST_FOOTPRINTS)
