@@ -7,9 +7,9 @@ from typing import Any
 
 from xcat import resources
 from xcat.errors import XcatError
-from xcat.output import plots
+from xcat.output import figure_data, plots
 from xcat.output.report import host_shape
-from xcat.output.select import select_rows
+from xcat.output.select import limit_confidence, select_rows
 from xcat.store.db import Database
 
 
@@ -43,22 +43,32 @@ def make_figure(store: Database, figure: str, out: str | Path, *, host: str | No
 
         table, _ = select_rows(store, sample, sql, params)
         df = table.to_pandas()
+    bands = figure_data.hr_bands(store)
+    if host is None:  # a query's hr1 may be anything: trust only its own *_bands columns
+        bands = {k: v for k, v in bands.items() if not k.startswith("hr")}
+        for i in (1, 2, 3):
+            if f"hr{i}_bands" in df.columns and df[f"hr{i}_bands"].nunique() == 1:
+                bands[f"hr{i}"] = str(df[f"hr{i}_bands"].dropna().iloc[0])
+    conf = limit_confidence(store)
     if figure == "hr-lx":
         box_rows = store.sql(resources.read_sql("reports/snr_box.sql"))
         box = {"hr" if r.column_name == "hr1" else r.column_name: r.threshold
                for r in box_rows.itertuples()}
-        for alias in ("hr1", "hard_hs"):
-            if "hr" not in df.columns and alias in df.columns:
-                df = df.rename(columns={alias: "hr"})
+        hr_col = next((a for a in ("hr", "hr1", "hard_hs") if a in df.columns), "hr")
+        df = df.rename(columns={hr_col: "hr"})
         if "lx_upper_limit" in df.columns and "upper_limit" not in df.columns:
             df = df.rename(columns={"lx_upper_limit": "upper_limit"})
-        fig = plots.hr_lx(df, box if {"hr", "log_lx"} <= set(box) else None)
+        fig = plots.hr_lx(df, box if {"hr", "log_lx"} <= set(box) else None,
+                          hr_label=figure_data.hr_label(hr_col, bands), limit_conf=conf)
     elif figure == "hr-hr":
-        fig = plots.hr_hr(df)
+        df = df.rename(columns={"hard_hs": "hr1", "hard_hm": "hr2"})
+        fig = plots.hr_hr(figure_data.with_variability(store, df),
+                          labels=(figure_data.hr_label("hr1", bands),
+                                  figure_data.hr_label("hr2", bands)))
     elif figure == "xlf":
         if "lx_upper_limit" in df.columns and "upper_limit" not in df.columns:
             df = df.rename(columns={"lx_upper_limit": "upper_limit"})
-        fig = plots.xlf(df)
+        fig = plots.xlf(df, limit_conf=conf)
     else:
         fig = plots.sky(df, shape)
     return plots.save(fig, out)

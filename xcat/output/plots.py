@@ -1,9 +1,14 @@
 """The standard figures (matplotlib, PNG or PDF by file suffix), drawn from query rows.
 
 - ``hr_lx``: hardness ratio against log Lx, with the SNR-rule box from ``flag_rules``;
-- ``hr_hr``: hard/medium against hard/soft, coloured by variability probability;
-- ``xlf``: cumulative X-ray luminosity function per host, upper limits marked;
-- ``sky``: sources over the host ellipse, or a HEALPix count map for all-sky catalogs.
+- ``hr_hr``: hard/medium against hard/soft, two panels coloured by the intra- and the
+  inter-observation variability probability;
+- ``xlf``: cumulative X-ray luminosity function per host, upper limits as arrows;
+- ``sky``: sources in offsets from the host centre with its ellipse, or a HEALPix count
+  map for all-sky catalogs.
+
+Axes name the hardness ratios' bands, upper limits are arrows whose legend entry gives
+their confidence, and legends sit outside the axes so they never hide a point.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from xcat.errors import XcatError
+from xcat.output import limits
 from xcat.sky import healpix
 
 FIGURES = ("hr-lx", "hr-hr", "xlf", "sky")
@@ -44,67 +50,111 @@ def save(fig: Any, out: str | Path) -> Path:
     return out
 
 
-def hr_hr(df: Any, title: str = "") -> Any:
-    """``hr2`` (hard/medium) against ``hr1`` (hard/soft) with limits, coloured by ``var_prob``."""
+def _legend_outside(ax: Any, **kw: Any) -> Any:
+    """A legend to the right of the axes, where it cannot hide a point."""
+    if not ax.get_legend_handles_labels()[0]:
+        return None
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                     fontsize=8, **kw)
+
+
+def _limit_label(conf: float | None) -> str:
+    return "upper limits (" + limits.confidence_text(conf).replace(
+        " (xray_sources.flux_conf)", "") + ")"
+
+
+VAR_PANELS = (("var_intra_prob", "intra-observation"), ("var_inter_prob", "inter-observation"))
+
+
+def hr_hr(df: Any, title: str = "", labels: tuple[str, str] | None = None) -> Any:
+    """``hr2`` against ``hr1`` in two panels, coloured by the intra- and the
+    inter-observation variability probability (``var_intra_prob``/``var_inter_prob``; a
+    panel says so when its probability is missing for every source). ``labels`` name
+    the axes' bands (x, y).
+    """
     _need(df, {"hr1", "hr2"}, "hr-hr")
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharex=True, sharey=True,
+                             layout="constrained")
     ok = df["hr1"].notna() & df["hr2"].notna()
     d = df[ok]
-    if {"hr1_lo", "hr1_hi", "hr2_lo", "hr2_hi"} <= set(d.columns):
-        ax.errorbar(d["hr1"], d["hr2"],
-                    xerr=[(d["hr1"] - d["hr1_lo"]).clip(lower=0),
-                          (d["hr1_hi"] - d["hr1"]).clip(lower=0)],
-                    yerr=[(d["hr2"] - d["hr2_lo"]).clip(lower=0),
-                          (d["hr2_hi"] - d["hr2"]).clip(lower=0)],
-                    fmt="none", ecolor="0.8", lw=0.6, zorder=1)
-    colour = d["var_prob"] if "var_prob" in d.columns else None
-    if colour is not None and colour.notna().any():
-        sc = ax.scatter(d["hr1"], d["hr2"], c=colour, cmap="viridis", vmin=0, vmax=1, s=14,
-                        zorder=2)
-        fig.colorbar(sc, ax=ax, label="variability probability")
-    else:
-        ax.scatter(d["hr1"], d["hr2"], s=14, zorder=2, label="no variability information")
-    ax.set_xlabel("hard/soft  HR = (h - s)/(h + s)")
-    ax.set_ylabel("hard/medium  HR = (h - m)/(h + m)")
-    ax.set_xlim(-1.05, 1.05)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_title(title or f"Hardness ratios ({len(d)} sources)")
+    xlabel, ylabel = labels or ("hardness ratio hr1 (bands not recorded)",
+                                "hardness ratio hr2 (bands not recorded)")
+    sc = None
+    for ax, (col, what) in zip(axes, VAR_PANELS, strict=True):
+        if {"hr1_lo", "hr1_hi", "hr2_lo", "hr2_hi"} <= set(d.columns):
+            ax.errorbar(d["hr1"], d["hr2"],
+                        xerr=[(d["hr1"] - d["hr1_lo"]).clip(lower=0),
+                              (d["hr1_hi"] - d["hr1"]).clip(lower=0)],
+                        yerr=[(d["hr2"] - d["hr2_lo"]).clip(lower=0),
+                              (d["hr2_hi"] - d["hr2"]).clip(lower=0)],
+                        fmt="none", ecolor="0.85", lw=0.6, zorder=1)
+        prob = d[col] if col in d.columns else None
+        if prob is not None and prob.notna().any():
+            has = prob.notna().to_numpy()
+            ax.scatter(d["hr1"][~has], d["hr2"][~has], s=10, facecolors="none",
+                       edgecolors="0.5", zorder=2,
+                       label=f"no {what} probability ({int((~has).sum())})")
+            sc = ax.scatter(d["hr1"][has], d["hr2"][has], c=prob[has], cmap="viridis",
+                            vmin=0, vmax=1, s=14, zorder=3)
+            ax.set_title(f"{what} variability ({int(has.sum())} of {len(d)} sources)",
+                         fontsize=10)
+        else:  # said in the panel's title, where it hides no point
+            ax.scatter(d["hr1"], d["hr2"], s=10, color="0.5", zorder=2)
+            ax.set_title(f"{what} variability\nno {what} variability data for these "
+                         f"{len(d)} sources", fontsize=10, color="C3")
+        ax.set_xlabel(xlabel)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_ylim(-1.05, 1.05)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize=8)
+    axes[0].set_ylabel(ylabel)
+    if sc is not None:
+        fig.colorbar(sc, ax=list(axes), label="variability probability (CSC, broad band)")
+    fig.suptitle(title or f"Hardness ratios ({len(d)} sources)")
     return fig
 
 
-def hr_lx(df: Any, box: dict[str, float] | None = None, title: str = "") -> Any:
-    """``hr`` against ``log_lx`` (erg/s), upper limits as arrows, the rule box shaded."""
+def hr_lx(df: Any, box: dict[str, float] | None = None, title: str = "",
+          hr_label: str = "hardness ratio (bands not recorded)",
+          limit_conf: float | None = None) -> Any:
+    """``hr`` against ``log_lx`` (erg/s): upper limits as leftward arrows (their
+    confidence in the legend), the rule box shaded, the legend outside the axes.
+    """
     _need(df, {"hr", "log_lx"}, "hr-lx")
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
     ok = df["hr"].notna() & df["log_lx"].notna()
     d = df[ok]
-    ul = d["upper_limit"].fillna(False).astype(bool) if "upper_limit" in d.columns else \
-        np.zeros(len(d), bool)
-    ax.scatter(d.loc[~ul, "log_lx"], d.loc[~ul, "hr"], s=14, label="detections")
+    ul = (d["upper_limit"].fillna(False).astype(bool).to_numpy() if "upper_limit" in d.columns
+          else np.zeros(len(d), bool))
+    ax.scatter(d.loc[~ul, "log_lx"], d.loc[~ul, "hr"], s=14, label=f"detections ({(~ul).sum()})")
     if ul.any():
-        ax.scatter(d.loc[ul, "log_lx"], d.loc[ul, "hr"], marker=r"$\leftarrow$", s=60,
-                   color="0.4", label="upper limits")
+        x, y = d.loc[ul, "log_lx"].to_numpy(), d.loc[ul, "hr"].to_numpy()
+        ax.quiver(x, y, -np.full(len(x), 0.25), np.zeros(len(x)), angles="xy",
+                  scale_units="xy", scale=1, width=0.004, color="0.35", zorder=3,
+                  label=f"L$_X$ {_limit_label(limit_conf)} ({ul.sum()})")
+        ax.scatter(x, y, marker="|", s=40, color="0.35", zorder=3)
     if box:
-        x0 = min(d["log_lx"].min(), box["log_lx"]) - 0.5 if len(d) else box["log_lx"] - 2
-        ax.fill_between([x0, box["log_lx"]], -1.05, box["hr"], color="C3", alpha=0.15,
-                        label=f"SNR rule: HR <= {box['hr']:g}, log Lx <= {box['log_lx']:g}")
+        lo = min(d["log_lx"].min() - 0.4 if len(d) else box["log_lx"] - 2, box["log_lx"] - 1)
+        ax.fill_between([lo, box["log_lx"]], -1.05, box["hr"], color="C3", alpha=0.15,
+                        label=f"SNR rule: HR $\\leq$ {box['hr']:g}, log L$_X$ $\\leq$ "
+                              f"{box['log_lx']:g}")
         ax.axhline(box["hr"], color="C3", lw=0.8)
         ax.axvline(box["log_lx"], color="C3", lw=0.8)
     ax.set_xlabel(r"log $L_X$ (erg s$^{-1}$)")
-    ax.set_ylabel("hardness ratio")
+    ax.set_ylabel(hr_label)
     ax.set_ylim(-1.05, 1.05)
-    ax.legend(loc="upper right", fontsize=8)
+    _legend_outside(ax)
     ax.set_title(title or f"HR - Lx ({len(d)} sources)")
     return fig
 
 
-def xlf(df: Any, title: str = "") -> Any:
-    """Cumulative N(> L) per host from ``log_lx``; upper limits marked on the axis."""
+def xlf(df: Any, title: str = "", limit_conf: float | None = None) -> Any:
+    """Cumulative N(> L) per host from ``log_lx``; upper limits as leftward arrows."""
     _need(df, {"log_lx"}, "xlf")
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
     groups = df.groupby("host") if "host" in df.columns else [("all", df)]
     for host, g in groups:
         ul = g["upper_limit"].fillna(False).astype(bool) if "upper_limit" in g.columns else \
@@ -113,55 +163,75 @@ def xlf(df: Any, title: str = "") -> Any:
         if len(det):
             ax.step(det, np.arange(1, len(det) + 1), where="post", label=f"{host} ({len(det)})")
         if ul.any():
-            lim = g.loc[ul, "log_lx"].dropna()
-            ax.plot(lim, np.full(len(lim), 0.8), "|", color="0.4", ms=10,
-                    label=f"{host} upper limits ({len(lim)})")
+            lim = g.loc[ul, "log_lx"].dropna().to_numpy()
+            ax.plot(lim, np.full(len(lim), 0.8), ls="none", marker=r"$\leftarrow$", ms=10,
+                    color="0.4", label=f"{host} {_limit_label(limit_conf)} ({len(lim)})")
     ax.set_yscale("log")
     ax.set_xlabel(r"log $L_X$ (erg s$^{-1}$)")
     ax.set_ylabel(r"N($>L_X$)")
-    ax.legend(fontsize=8)
+    _legend_outside(ax)
     ax.set_title(title or "Cumulative X-ray luminosity function")
     return fig
 
 
-def sky(df: Any, host: dict[str, float] | None = None, title: str = "") -> Any:
-    """Sources on the sky around a host (with its ellipse), or a HEALPix map if all-sky."""
+def sky(df: Any, host: dict[str, Any] | None = None, title: str = "") -> Any:
+    """Sources on the sky in arcmin offsets from the host's centre (its ellipse drawn,
+    the centre marked), or from the sources' mean position without a host; a HEALPix
+    count map when the sources span more than 30 degrees.
+    """
     _need(df, {"ra", "dec"}, "sky")
     plt = _pyplot()
     ra, dec = df["ra"].to_numpy(float), df["dec"].to_numpy(float)
-    span = _span_deg(ra, dec)
-    if span > 30:
-
+    if _span_deg(ra, dec) > 30:
         fig = plt.figure(figsize=(8, 4.5))
         healpix.plot_count_map(ra, dec, order=4, fig=fig,
                                title=title or f"{len(df)} sources (HEALPix order 4 counts)")
         return fig
-    fig, ax = plt.subplots(figsize=(6, 6))
-    ra0 = float(np.degrees(np.arctan2(np.sin(np.radians(ra)).mean(),
-                                      np.cos(np.radians(ra)).mean())) % 360)
-    x = ((ra - ra0 + 180) % 360 - 180) * np.cos(np.radians(np.nanmean(dec)))
+    if host:
+        ra0, dec0, centre = float(host["ra"]), float(host["dec"]), str(host.get("name"))
+    else:
+        ra0 = float(np.degrees(np.arctan2(np.sin(np.radians(ra)).mean(),
+                                          np.cos(np.radians(ra)).mean())) % 360)
+        dec0, centre = float(np.nanmean(dec)), "mean source position"
+    x, y = _offsets(ra, dec, ra0, dec0)
+    fig, ax = plt.subplots(figsize=(7.5, 6))
     colour = df["class"].astype(str) if "class" in df.columns else None
     if colour is not None:
         for cls in sorted(colour.unique()):
             m = (colour == cls).to_numpy()
-            ax.scatter(x[m] * 60, (dec[m] - np.nanmean(dec)) * 60, s=10, label=cls)
-        ax.legend(fontsize=7, markerscale=1.5)
+            ax.scatter(x[m], y[m], s=10, label=f"{cls} ({m.sum()})")
     else:
-        ax.scatter(x * 60, (dec - np.nanmean(dec)) * 60, s=8)
+        ax.scatter(x, y, s=8, label=f"sources ({len(df)})")
+    ax.plot([0], [0], "k+", ms=12, mew=1.5, label=f"centre of {centre}")
     if host:
         from matplotlib.patches import Ellipse
 
-        hx = (((host["ra"] - ra0 + 180) % 360 - 180) * np.cos(np.radians(np.nanmean(dec)))) * 60
-        hy = (host["dec"] - np.nanmean(dec)) * 60
-        ax.add_patch(Ellipse((hx, hy), 2 * host["a_arcmin"], 2 * host["b_arcmin"],
-                             angle=90 + host.get("pa_deg", 0.0), fill=False, color="k",
-                             lw=1, label=host.get("name")))
-    ax.invert_xaxis()
+        ax.add_patch(Ellipse((0, 0), 2 * host["b_arcmin"], 2 * host["a_arcmin"],
+                             angle=-float(host.get("pa_deg") or 0.0), fill=False, color="k",
+                             lw=1, label=f"{centre} ellipse"))
+    ax.invert_xaxis()  # east to the left
     ax.set_aspect("equal")
-    ax.set_xlabel(f"east offset (arcmin) from RA {ra0:.4f} deg")
-    ax.set_ylabel(f"north offset (arcmin) from Dec {np.nanmean(dec):.4f} deg")
-    ax.set_title(title or f"{len(df)} sources")
+    ax.set_xlabel("east offset (arcmin)")
+    ax.set_ylabel("north offset (arcmin)")
+    _legend_outside(ax)
+    from astropy.coordinates import SkyCoord
+
+    c = SkyCoord(ra0, dec0, unit="deg")
+    where = (f"{c.ra.to_string('hourangle', sep=':', precision=1, pad=True)} "
+             f"{c.dec.to_string(sep=':', precision=0, alwayssign=True, pad=True)} (ICRS)")
+    ax.set_title(title or f"{centre}: {len(df)} sources around {where}", fontsize=10)
     return fig
+
+
+def _offsets(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Gnomonic (tangent-plane) offsets in arcmin, east and north of (ra0, dec0)."""
+    a, d = np.radians(ra - ra0), np.radians(dec)
+    d0 = np.radians(dec0)
+    cosc = np.sin(d0) * np.sin(d) + np.cos(d0) * np.cos(d) * np.cos(a)
+    x = np.cos(d) * np.sin(a) / cosc
+    y = (np.cos(d0) * np.sin(d) - np.sin(d0) * np.cos(d) * np.cos(a)) / cosc
+    return np.degrees(x) * 60, np.degrees(y) * 60
 
 
 def _span_deg(ra: np.ndarray, dec: np.ndarray) -> float:

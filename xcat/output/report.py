@@ -16,13 +16,15 @@ import pandas as pd
 
 from xcat import resources
 from xcat.errors import XcatError
-from xcat.output import plots
-from xcat.output.samples import run_sample
+from xcat.output import figure_data, limits, plots
+from xcat.output.samples import get_sample, run_sample
+from xcat.output.select import limit_confidence
 from xcat.output.tables import write_table
 from xcat.store.db import Database
 from xcat.version import __version__
 
-REPORT_SAMPLES = ("xrb_candidates", "snr_candidates")
+#: The saved samples the report shows, with their section titles.
+REPORT_SAMPLES = {"xrb_candidates": "XRB candidates", "snr_candidates": "SNR candidates"}
 MAX_ROWS = 200
 
 
@@ -59,21 +61,35 @@ def build_report(store: Database, host: str, out: str | Path) -> Path:
     box_rows = store.sql(resources.read_sql("reports/snr_box.sql"))
     box = {"hr" if r.column_name == "hr1" else r.column_name: r.threshold
            for r in box_rows.itertuples()}
+    bands = figure_data.hr_bands(store)
+    conf = limit_confidence(store)
+    limit_words = limits.confidence_text(conf)
     figs = [
         _figure(plots.hr_lx(members.rename(columns={"hr1": "hr"}),
-                            box if {"hr", "log_lx"} <= set(box) else None),
-                "Hardness ratio hard_hs against log Lx; shaded: the SNR rule", "fig-hr-lx"),
-        _figure(plots.hr_hr(members), "hard/medium against hard/soft, coloured by "
-                "variability probability", "fig-hr-hr"),
-        _figure(plots.xlf(members), "Cumulative luminosity function (upper limits marked)",
-                "fig-xlf"),
-        _figure(plots.sky(members, host_shape(h)), "Sources around the host", "fig-sky"),
+                            box if {"hr", "log_lx"} <= set(box) else None,
+                            hr_label=figure_data.hr_label("hr1", bands), limit_conf=conf),
+                "Hardness ratio against log Lx; shaded: the SNR rule; arrows: upper limits "
+                f"({limit_words})", "fig-hr-lx"),
+        _figure(plots.hr_hr(figure_data.with_variability(store, members),
+                            labels=(figure_data.hr_label("hr1", bands),
+                                    figure_data.hr_label("hr2", bands))),
+                "Hardness ratios, coloured by the intra- (left) and inter-observation "
+                "(right) variability probability", "fig-hr-hr"),
+        _figure(plots.xlf(members, limit_conf=conf), "Cumulative luminosity function; "
+                f"arrows: upper limits ({limit_words})", "fig-xlf"),
+        _figure(plots.sky(members, host_shape(h)), f"Sources around the centre of {name}",
+                "fig-sky"),
     ]
     samples = []
-    for s in REPORT_SAMPLES:
+    for s, heading in REPORT_SAMPLES.items():
         found = run_sample(store, s, {"host": name}, output="astropy")
-        samples.append(f'<h2>{html.escape(s.replace("_", " ").capitalize())} '
-                       f'({len(found)})</h2>' + _table_html(found, f"sample-{s}"))
+        if conf is not None:
+            found.meta["limit_conf"] = conf
+        sample = get_sample(s, store.path)
+        samples.append(f'<h2 id="title-{s}">{html.escape(heading)} ({len(found)})</h2>'
+                       f'<p class="meta">{html.escape(sample.title)}: '
+                       f'{html.escape(sample.description)} Positions are ICRS degrees.</p>'
+                       + _table_html(found, f"sample-{s}"))
     cats = store.catalogs()[["name", "kind", "rows", "source", "created"]]
     dist = ("unknown" if pd.isna(h.get("distance_mpc")) else
             f"{h['distance_mpc']:.3g} Mpc ({h.get('distance_method') or 'method unknown'}; "

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from xcat.errors import XcatError
-from xcat.output import BINARY, FORMATS, log, terminal
+from xcat.output import BINARY, FORMATS, limits, log, terminal
 from xcat.output.latex import to_deluxetable
 from xcat.store.results import to_astropy
 
@@ -140,10 +140,13 @@ def _text(t: Any, fmt: str, max_rows: int, table_id: str, caption: str) -> str:
 
 
 def _display_format(col: Any) -> str | None:
-    """How the terminal and HTML tables show a float column: degrees to 8 decimals."""
+    """How the HTML tables show a float column: degrees to 8 decimals (1.4 mas at most),
+    other floats to 5 significant digits.
+    """
     if col.dtype.kind != "f":
         return None
-    return ".8f" if str(col.unit) == "deg" else ".5g"
+    position = col.name in ("ra", "dec") or _ucd(col).startswith("pos.eq.")
+    return ".8f" if str(col.unit) == "deg" or position else ".5g"
 
 
 def _json_value(v: Any) -> Any:
@@ -215,11 +218,20 @@ def _html(t: Any, table_id: str, max_rows: int) -> str:
         ucd = f' data-ucd="{esc(_ucd(c))}"' if _ucd(c) else ""
         heads.append(f"<th{title}{ucd}>{esc(c.name + unit)}</th>")
     shapes = {c.name: _display_format(c) for c in t.itercols()}
-    body = []
+    flags = {n: f for n in t.colnames if (f := limits.flag_column(n, t.colnames))}
+    body, n_limits = [], 0
     for row in t[:max_rows]:
-        body.append("<tr>" + "".join(f"<td>{esc(_cell(row[c], shapes[c]))}</td>"
-                                     for c in t.colnames) + "</tr>")
+        cells = []
+        for c in t.colnames:
+            text = _cell(row[c], shapes[c])
+            if c in flags and text and limits.is_true(row[flags[c]]):
+                text, n_limits = "<" + text, n_limits + 1  # an upper limit
+            cells.append(f"<td>{esc(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
     more = (f"\n<p>… and {len(t) - max_rows} more rows.</p>" if len(t) > max_rows else "")
+    if n_limits:
+        conf = limits.confidence_text((t.meta or {}).get("limit_conf"))
+        more += f'\n<p class="note">&lt; marks an upper limit ({esc(conf)}).</p>'
     return (f'<table id="{esc(table_id)}">\n<thead><tr>{"".join(heads)}</tr></thead>\n'
             "<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>" + more)
 
