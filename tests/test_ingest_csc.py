@@ -60,13 +60,13 @@ def test_m101_values_match_the_votable_rows(store, m101_vot):
 def test_m101_frame_loads_to_the_same_result(store, m101_vot, m101_frame):
     store.ingest_csc(m101_vot, name="csc")
     store.ingest_csc(m101_frame, name="frame")
-    a = store.sql("SELECT * EXCLUDE (Norder, Dir, Npix) FROM csc ORDER BY name")
-    b = store.sql("SELECT * EXCLUDE (Norder, Dir, Npix) FROM frame ORDER BY name")
+    a = store.sql("SELECT * FROM csc ORDER BY name")
+    b = store.sql("SELECT * FROM frame ORDER BY name")
     assert list(a.columns) == list(b.columns)
     pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-14)
-    da = store.sql("SELECT * EXCLUDE (Norder, Dir, Npix) FROM csc_detections "
+    da = store.sql("SELECT * FROM csc_detections "
                    "ORDER BY name, det_index")
-    db = store.sql("SELECT * EXCLUDE (Norder, Dir, Npix) FROM frame_detections "
+    db = store.sql("SELECT * FROM frame_detections "
                    "ORDER BY name, det_index")
     pd.testing.assert_frame_equal(da, db, check_dtype=False, rtol=1e-14)
     units = store.sql("SELECT catalog, name, unit FROM catalog_columns "

@@ -56,7 +56,7 @@ def test_lsdb_opens_a_catalog_and_agrees(m101):
 
 
 def test_rows_sorted_by_healpix29_and_index_is_right(m101):
-    t = m101.sql("SELECT _healpix_29, ra, dec FROM csc", output="arrow")
+    t = m101.sql("SELECT _healpix_29, ra, dec FROM stg_hats__csc", output="arrow")
     h = t["_healpix_29"].to_numpy()
     expect = hp.ang2pix(2**29, t["ra"].to_numpy(), t["dec"].to_numpy(), nest=True, lonlat=True)
     np.testing.assert_array_equal(h, expect)
@@ -75,7 +75,7 @@ def test_partitions_split_when_over_threshold(store, tmp_path):
     store.ingest_table(tmp_path / "u.parquet", name="u", key="id", max_rows=300)
     info = (layout.catalog_dir(store.path, "u") / "partition_info.csv").read_text().split()[1:]
     assert len(info) > 16
-    counts = store.sql("SELECT Norder, Npix, count(*) AS n FROM u GROUP BY ALL")
+    counts = store.sql("SELECT Norder, Npix, count(*) AS n FROM stg_hats__u GROUP BY ALL")
     assert counts["n"].max() <= 300 and counts["n"].sum() == n
     import hats
 

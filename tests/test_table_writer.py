@@ -76,7 +76,7 @@ def test_writer_takes_dataframes_lists_and_arrow():
     assert write_table(df, "csv").splitlines()[1] == '1,"a, b",2024-01-01'
     assert write_table(pa.table({"x": [1.5, None]}), "json") == \
         '[\n {\n  "x": 1.5\n },\n {\n  "x": null\n }\n]'
-    assert write_table([], "table") == "(no rows)\n(0 rows)"
+    assert write_table([], "table") == "(no rows)"  # issue 11: empty results print once
 
 
 def test_quiet_and_verbose(m101):

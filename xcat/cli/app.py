@@ -6,17 +6,22 @@ sql, astrometry, verify, demo).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from xcat.errors import XcatError
 from xcat.output import FORMATS
 from xcat.version import __version__
 
 STORE_HELP = "Store directory (default $XCAT_STORE or ./xcat-store)."
+#: ``xcat demo``'s own store when no --store is given: simulated rows stay out of yours.
+DEMO_STORE = "xcat-demo-store"
 #: The CLI's own notes (``xcat: ...`` on stderr, hidden by ``-q``).
 log = logging.getLogger("xcat.cli")
 
@@ -51,6 +56,10 @@ def show(rows: Any, fmt: str = "table", out: str | None = None, *, max_rows: int
     """
     from xcat.output.tables import write_table
 
+    if fmt != "table" and type(rows).__module__.startswith("pyarrow"):
+        from xcat.output.terminal import flatten_nested
+
+        rows = flatten_nested(rows)  # STRUCT/MAP/LIST as JSON text: every format holds it
     emit(write_table(rows, fmt, out, max_rows=max_rows))
 
 
@@ -273,13 +282,21 @@ def verify(ctx: click.Context) -> None:
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Load the SIMULATED demo field, then show a cone search and an SQL query.
+    """Load the SIMULATED demo field into its own store (./xcat-demo-store unless --store
+    is given), then show a cone search and an SQL query.
+
+    The demo never goes into $XCAT_STORE or ./xcat-store, so its simulated rows never
+    reach your samples, exports and figures.
 
     Example: xcat demo
     """
     from xcat.jobs.demo import run_demo
 
-    for block in run_demo(ctx.obj["store"]):
+    parent = ctx.find_root()
+    given = parent.get_parameter_source("store") == ParameterSource.COMMANDLINE
+    store = ctx.obj["store"] if given else DEMO_STORE
+    log.info("demo store: %s", Path(os.path.abspath(store)))  # noqa: PTH100 (normalised, links kept)
+    for block in run_demo(store):
         if isinstance(block, str):
             emit(block)
         else:

@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +30,32 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Output = Literal["pandas", "arrow", "astropy"]
+MISSING_PARAMS = re.compile(r"Values were not provided for the following parameters: (.+)$")
+
+
+def sql_error_message(exc: duckdb.Error) -> str:
+    """DuckDB's whole message, hints kept (``Did you mean "csc"?``, candidate bindings,
+    the ``LINE 1:`` caret), and for a missing ``$NAME`` how to give it.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> msg = sql_error_message(duckdb.InvalidInputException(
+    ...     "Invalid Input Error: Values were not provided for the following parameters: f"))
+    >>> msg.splitlines()[1]
+    '  give each with -p NAME=VALUE: -p f=VALUE (params={"f": ...} in Python)'
+    """
+    lines = [line.rstrip() for line in str(exc).strip().splitlines() if line.strip()]
+    # continuation lines share one indent, so the caret stays under its token
+    text = "SQL error: " + (lines[0] if lines else type(exc).__name__)
+    text += "".join(f"\n  {line}" for line in lines[1:])
+    missing = MISSING_PARAMS.search(lines[0]) if lines else None
+    if missing:
+        names = [n.strip() for n in missing.group(1).split(",") if n.strip()]
+        example = " ".join(f"-p {n}=VALUE" for n in names)
+        py = ", ".join(f'"{n}": ...' for n in names)
+        text += f"\n  give each with -p NAME=VALUE: {example} (params={{{py}}} in Python)"
+    return text
 
 
 class Database:
@@ -51,7 +78,8 @@ class Database:
         >>> store = Store.open("demo-store", create=True)     # doctest: +SKIP
 
         """
-        root = Path(path or os.environ.get("XCAT_STORE") or layout.DEFAULT_STORE).absolute()
+        # normalised (no "..", "." or doubled slashes) but not resolved: symlinks are kept
+        root = Path(os.path.abspath(path or os.environ.get("XCAT_STORE") or layout.DEFAULT_STORE))  # noqa: PTH100
         if root.exists() and not root.is_dir():
             raise XcatError(f"{root}: store path is a file, not a directory")
         db = root / layout.DB_FILE
@@ -126,7 +154,7 @@ class Database:
         try:
             table = run_arrow(self.con, query, params)
         except duckdb.Error as exc:
-            raise XcatError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+            raise XcatError(sql_error_message(exc)) from exc
         return self.convert(table, output)
 
     def convert(self, table: pa.Table, output: Output) -> pd.DataFrame | pa.Table | Any:

@@ -64,13 +64,32 @@ def select_star(table: str) -> Any:
     return sa.select(sa.text("*")).select_from(sa.table(table))
 
 
+#: Columns of the HATS layout, not of the catalog: the HEALPix order-29 index and the
+#: hive partition folders. The user's catalog view hides them from ``SELECT *``.
+INTERNAL_COLUMNS = ("_healpix_29", "Norder", "Dir", "Npix")
+
+
 def parquet_view(name: str, glob: str) -> str:
-    """The view over one HATS catalog's Parquet files (hive partitioning for Norder/Npix)."""
+    """A view over one HATS catalog's Parquet files with every column, the layout's too
+    (hive partitioning for Norder/Dir/Npix): the internal view store code reads.
+    """
     import sqlalchemy as sa
 
     source = sa.func.read_parquet(sa.literal(glob), sa.text("hive_partitioning = true"),
                                   sa.text("union_by_name = false"))
     return create_view(name, sa.select(sa.text("*")).select_from(source))
+
+
+def catalog_view(name: str, internal: str) -> str:
+    """The user's view of a catalog: the internal view without :data:`INTERNAL_COLUMNS`.
+
+    Examples
+    --------
+    >>> catalog_view("c", "stg_hats__c").split(" AS ", 1)[1]
+    'SELECT * EXCLUDE (_healpix_29, "Norder", "Dir", "Npix") FROM stg_hats__c'
+    """
+    hidden = ", ".join(quote(c) for c in INTERNAL_COLUMNS)
+    return create_view(name, f"SELECT * EXCLUDE ({hidden}) FROM {quote(internal)}")
 
 
 def column(name: str, table: str | None = None) -> Any:

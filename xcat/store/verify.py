@@ -16,6 +16,7 @@ from typing import Any
 from xcat import resources
 from xcat.store import layout, sqlbuild
 from xcat.store.db import Database
+from xcat.store.xray_views import hats_view
 
 #: What the audits need to know about each catalog.
 CATALOG_TARGETS = """
@@ -98,7 +99,7 @@ def audited(catalog: str, ra: str, dec: str, key: list[str], flux_columns: list[
     Examples
     --------
     >>> sql = sqlbuild.render(audited("my cat", "RA", "dec", ["id", "n"], ["f"]))
-    >>> '"RA" AS ra' in sql, "row(id, n) AS source_key" in sql, 'FROM "my cat"' in sql
+    >>> '"RA" AS ra' in sql, "row(id, n) AS source_key" in sql, 'FROM "stg_hats__my cat"' in sql
     (True, True, True)
     """
     import sqlalchemy as sa
@@ -110,7 +111,7 @@ def audited(catalog: str, ra: str, dec: str, key: list[str], flux_columns: list[
               else sa.cast(sa.null(), sa.ARRAY(sa.Double())))
     return sa.select(col(ra).label("ra"), col(dec).label("dec"), col("_healpix_29"),
                      col("Norder"), col("Npix"), source_key.label("source_key"),
-                     fluxes.label("fluxes")).select_from(sa.table(catalog))
+                     fluxes.label("fluxes")).select_from(sa.table(hats_view(catalog)))
 
 
 def _key_rows(catalog: str, key: str) -> Any:

@@ -102,7 +102,8 @@ def refresh(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
 def ensure(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     """On open: point catalog views at this store's files; build derived views if absent."""
     existing = registry.existing_views(con)
-    if not view_names() <= set(existing):
+    hats = {xray_views.hats_view(r["name"]) for r in registry.catalog_rows(con)}
+    if not (view_names() | hats) <= set(existing):  # new store, or views of an older xcat
         with transaction(con):
             refresh(con, root)
         return
@@ -111,21 +112,27 @@ def ensure(con: duckdb.DuckDBPyConnection, root: Path) -> None:
 
 def drop_catalog_views(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop the views of a catalog that is gone (its own, staging and positional errors)."""
-    for view in (xray_views.staging_view(name), xray_views.position_errors_view(name), name):
+    for view in (xray_views.staging_view(name), xray_views.position_errors_view(name), name,
+                 xray_views.hats_view(name)):
         con.execute(sqlbuild.drop_view(view))
 
 
 def _catalog_views(con: duckdb.DuckDBPyConnection, root: Path, *, only_stale: bool,
                    existing: dict[str, str] | None = None) -> list[str]:
-    """The view over each catalog's Parquet files (absolute paths, so any SQL tool works)."""
+    """The views over each catalog's Parquet files (absolute paths, so any SQL tool works):
+    the internal ``stg_hats__<name>`` with every column and the user's ``<name>`` without
+    the HATS layout's columns (``sqlbuild.INTERNAL_COLUMNS``).
+    """
     existing = existing if existing is not None else registry.existing_views(con)
     made = []
     for row in registry.catalog_rows(con):
         name = row["name"]
         glob = layout.catalog_glob(root, name)
-        if only_stale and glob in (existing.get(name) or ""):
+        internal = xray_views.hats_view(name)
+        if only_stale and glob in (existing.get(internal) or "") and name in existing:
             continue
-        con.execute(sqlbuild.parquet_view(name, glob))
+        con.execute(sqlbuild.parquet_view(internal, glob))
+        con.execute(sqlbuild.catalog_view(name, internal))
         made.append(name)
     return made
 

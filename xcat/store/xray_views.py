@@ -48,6 +48,13 @@ def staging_view(catalog: str) -> str:
     return f"stg_xray__{catalog}"
 
 
+def hats_view(catalog: str) -> str:
+    """Name of a catalog's internal view: every column, ``_healpix_29`` and the hive
+    partition columns ``Norder``/``Dir``/``Npix`` too, which the catalog's own view hides.
+    """
+    return f"stg_hats__{catalog}"
+
+
 def position_errors_view(catalog: str) -> str:
     """Name of a CSC catalog's Kim et al. positional-error view."""
     return f"{catalog}_position_errors"
@@ -114,7 +121,7 @@ def _staging(con: duckdb.DuckDBPyConnection, name: str, row: dict[str, Any],
              d: CatalogDefinition, have: set[str], pe: str | None) -> str:
     sa = _sa()
     x = d.xray
-    c = sa.table(name).alias("c")
+    c = sa.table(hats_view(name)).alias("c")  # _healpix_29 (the key of keyless catalogs)
     frame = _frame(name, "sigma_ast").cte("__frame")
 
     def col(n: str) -> Any:
