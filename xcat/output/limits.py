@@ -13,6 +13,8 @@ Examples
 --------
 >>> flag_column("log_lx", ["log_lx", "lx_upper_limit"])
 'lx_upper_limit'
+>>> flag_column("flux_conf", ["flux", "flux_conf", "flux_upper_limit"]) is None
+True
 >>> limit_value(0.0, 0.0, 2.5e-15)
 2.5e-15
 """
@@ -37,13 +39,10 @@ def flag_column(name: str, names: list[str]) -> str | None:
     if f"{name}_upper_limit" in names:
         return f"{name}_upper_limit"
     base = name.removeprefix("log_")
-    for family, flag in FAMILY_FLAGS.items():
-        if (base == family or base.startswith(family + "_")) and \
-                not base.endswith(("_lo", "_hi", "_err")):
+    if base in FAMILY_FLAGS:  # lx, log_lx, flux, log_flux: never flux_conf, flux_origin...
+        for flag in (FAMILY_FLAGS[base], "upper_limit"):
             if flag in names:
                 return flag
-            if "upper_limit" in names:
-                return "upper_limit"
     return None
 
 

@@ -73,6 +73,8 @@ def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows:
     from astropy.units import UnitsWarning
 
     t = as_table(rows)
+    if fmt not in ("latex", "html"):
+        _describe_limits(t)
     with warnings.catch_warnings():  # VOUnit/FITS deprecate 'erg'; the unit is still exact
         warnings.simplefilter("ignore", UnitsWarning)
         if fmt in BINARY:
@@ -82,6 +84,19 @@ def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows:
             text = _text(t, fmt, max_rows, table_id,
                          caption or (path.stem.replace("_", " ") if path else "Query result"))
     return _deliver(text, path, fmt, len(t))
+
+
+def _describe_limits(t: Any) -> None:
+    """Say the limits' confidence in the description of each upper-limit flag column
+    (machine-readable formats keep the number and the flag; LaTeX and HTML print "<").
+    """
+    flags = {f for n in t.colnames if (f := limits.flag_column(n, t.colnames))}
+    conf = (t.meta or {}).get("limit_conf")
+    for f in sorted(flags):
+        what = limits.confidence_text(conf)
+        if what not in (t[f].description or ""):
+            t[f].description = ((t[f].description or "True for an upper limit") +
+                                 f" (upper limits at {what})")
 
 
 def _deliver(text: str, path: Path | None, fmt: str, n_rows: int) -> str:
@@ -218,7 +233,8 @@ def _html(t: Any, table_id: str, max_rows: int) -> str:
         ucd = f' data-ucd="{esc(_ucd(c))}"' if _ucd(c) else ""
         heads.append(f"<th{title}{ucd}>{esc(c.name + unit)}</th>")
     shapes = {c.name: _display_format(c) for c in t.itercols()}
-    flags = {n: f for n in t.colnames if (f := limits.flag_column(n, t.colnames))}
+    flags = {n: f for n in t.colnames if t[n].dtype.kind in "iuf"
+             and (f := limits.flag_column(n, t.colnames))}
     body, n_limits = [], 0
     for row in t[:max_rows]:
         cells = []
