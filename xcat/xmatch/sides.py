@@ -51,11 +51,16 @@ def constant_error(err: str | None) -> float | None:
     --------
     >>> constant_error("0arcsec"), constant_error("0.1arcsec"), constant_error("e_pos")
     (0.0, 0.1, None)
+    >>> constant_error("2Sig") is None                # XRBID's column names start with digits
+    True
 
     """
-    if err is None or not err.strip()[:1].replace(".", "").isdigit():
+    if err is None:
         return None
-    value = float(parse_quantity(err).to_value("arcsec"))
+    try:
+        value = float(parse_quantity(err).to_value("arcsec"))
+    except XcatError:  # not an angle with a unit: a column name
+        return None
     if not value >= 0:
         raise XcatError(f"error '{err}' must be >= 0")
     return value
