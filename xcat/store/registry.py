@@ -20,13 +20,14 @@ REGISTRY_COLUMNS = ("name", "kind", "n_rows", "source", "source_detail", "sha256
                     "key_columns", "parent", "n_partitions", "path")
 
 #: The registry as users see it (``xcat catalogs``): HATS catalogs, then computed
-#: products (kind ``product:<kind>``, parent = the catalog their rows link to).
+#: products (kind ``product:<kind>``, parent = the catalog their rows link to), with the
+#: key that names each catalog's rows (given, chosen at ingest, or ``row_id``).
 LIST_CATALOGS = """
-SELECT name, kind, n_rows AS rows, source, source_detail, sha256, created,
-       xcat_version, schema_version, parent, n_partitions
+SELECT name, kind, n_rows AS rows, array_to_string(key_columns, ',') AS key, source,
+       source_detail, sha256, created, xcat_version, schema_version, parent, n_partitions
 FROM catalogs
 UNION ALL
-SELECT name, 'product:' || kind AS kind, n_rows AS rows, source,
+SELECT name, 'product:' || kind AS kind, n_rows AS rows, link_key AS key, source,
        link_rule || ' (' || n_linked || ' linked, ' || n_unlinked || ' unlinked); '
            || source_detail AS source_detail,
        sha256, created, xcat_version, schema_version, link_catalog AS parent,
