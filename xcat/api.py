@@ -131,7 +131,8 @@ class Store(Database):
 
         Examples
         --------
-        >>> res = store.xmatch("csc", "hst_f555w", sigma=2, name="csc_x_hst")  # doctest: +SKIP
+        >>> res = store.xmatch("csc", "hst_f555w", sigma=2, right_err="0arcsec",
+        ...                    name="csc_x_hst")                        # doctest: +SKIP
         >>> res.pairs.num_rows                                          # doctest: +SKIP
         875
 
