@@ -131,8 +131,8 @@ class Store(Database):
 
         Examples
         --------
-        >>> res = store.xmatch("csc", "hst_f555w", sigma=2, right_err="0arcsec",
-        ...                    name="csc_x_hst")                        # doctest: +SKIP
+        >>> res = store.xmatch("csc", "hst_f555w", sigma=2,  # doctest: +SKIP
+        ...                    right_err="0arcsec", name="csc_x_hst")
         >>> res.pairs.num_rows                                          # doctest: +SKIP
         875
 
