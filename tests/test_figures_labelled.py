@@ -168,3 +168,11 @@ def test_report_titles_coordinates_and_limits(stores, tmp_path):
     assert table.count("<td>&lt;") == n_ul > 0
     assert "&lt; marks an upper limit (68% confidence)" in page
     assert "Xrb candidates" not in page
+
+
+def test_figures_take_decimal_query_columns(stores, drawn):
+    """DuckDB DECIMAL literals arrive as text; the figure used to raise a TypeError."""
+    fig = drawn(stores, "hr-lx", "--sql", "SELECT 0.1 AS hr, 37.0 AS log_lx")
+    pts = fig.axes[0].collections[0].get_offsets()
+    assert pts.tolist() == [[37.0, 0.1]]
+    assert fig.axes[0].get_ylabel() == "hardness ratio hr (bands not recorded)"

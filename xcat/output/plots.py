@@ -34,10 +34,19 @@ def _pyplot():
     return plt
 
 
-def _need(df: Any, cols: set[str], what: str) -> None:
+def _need(df: Any, cols: set[str], what: str) -> Any:
+    """``df`` with ``cols`` as floats (DECIMAL query results arrive as text); an error
+    naming the missing ones.
+    """
+    import pandas as pd
+
     missing = cols - set(df.columns)
     if missing:
         raise XcatError(f"the {what} figure needs column(s) {', '.join(sorted(missing))}")
+    df = df.copy()
+    for c in cols:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    return df
 
 
 def save(fig: Any, out: str | Path) -> Path:
@@ -72,7 +81,7 @@ def hr_hr(df: Any, title: str = "", labels: tuple[str, str] | None = None) -> An
     panel says so when its probability is missing for every source). ``labels`` name
     the axes' bands (x, y).
     """
-    _need(df, {"hr1", "hr2"}, "hr-hr")
+    df = _need(df, {"hr1", "hr2"}, "hr-hr")
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharex=True, sharey=True,
                              layout="constrained")
@@ -121,7 +130,7 @@ def hr_lx(df: Any, box: dict[str, float] | None = None, title: str = "",
     """``hr`` against ``log_lx`` (erg/s): upper limits as leftward arrows (their
     confidence in the legend), the rule box shaded, the legend outside the axes.
     """
-    _need(df, {"hr", "log_lx"}, "hr-lx")
+    df = _need(df, {"hr", "log_lx"}, "hr-lx")
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 5))
     ok = df["hr"].notna() & df["log_lx"].notna()
@@ -152,7 +161,7 @@ def hr_lx(df: Any, box: dict[str, float] | None = None, title: str = "",
 
 def xlf(df: Any, title: str = "", limit_conf: float | None = None) -> Any:
     """Cumulative N(> L) per host from ``log_lx``; upper limits as leftward arrows."""
-    _need(df, {"log_lx"}, "xlf")
+    df = _need(df, {"log_lx"}, "xlf")
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 5))
     groups = df.groupby("host") if "host" in df.columns else [("all", df)]
@@ -179,7 +188,7 @@ def sky(df: Any, host: dict[str, Any] | None = None, title: str = "") -> Any:
     the centre marked), or from the sources' mean position without a host; a HEALPix
     count map when the sources span more than 30 degrees.
     """
-    _need(df, {"ra", "dec"}, "sky")
+    df = _need(df, {"ra", "dec"}, "sky")
     plt = _pyplot()
     ra, dec = df["ra"].to_numpy(float), df["dec"].to_numpy(float)
     if _span_deg(ra, dec) > 30:
