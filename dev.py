@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One-command setup and run, needing only Python 3.11+.
 
-    python3 dev.py demo      # set up .venv, load the simulated demo field into ./xcat-store,
+    python3 dev.py demo      # set up .venv, load the simulated demo field into ./xcat-demo-store,
                              # print a cone search and an SQL query
     python3 dev.py test      # set up .venv (with test extras) and run the whole test suite
     python3 dev.py bench     # set up .venv (with benchmark extras), run bench/run.py (ingest,
