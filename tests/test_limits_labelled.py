@@ -78,3 +78,17 @@ def test_writer_without_a_known_confidence_says_whose(m101_host):
     assert desc.endswith("(upper limits at the confidence each catalog quotes "
                          "(xray_sources.flux_conf))")
     assert "68%" not in desc
+
+
+def test_terminal_table_marks_limits(m101_host):
+    r = CliRunner().invoke(cli, ["--store", str(m101_host.path), "sample", "xrb_candidates",
+                                 "-p", "host=M101", "--format", "table"])
+    assert r.exit_code == 0, r.stderr
+    assert r.output.rstrip().endswith("(< marks an upper limit, 68% confidence)")
+    r = CliRunner().invoke(cli, ["--store", str(m101_host.path), "sql",
+                                 "SELECT name, log_lx, lx_upper_limit FROM luminosities "
+                                 "WHERE lx_upper_limit ORDER BY name LIMIT 3"])
+    rows = r.output.splitlines()[2:5]
+    expect = m101_host.sql("SELECT log_lx FROM luminosities WHERE lx_upper_limit "
+                           "ORDER BY name LIMIT 3")["log_lx"]
+    assert [line.split()[2] for line in rows] == [f"<{v:.5g}" for v in expect]

@@ -39,7 +39,13 @@ def sample(ctx: click.Context, name: str | None, list_: bool, param: tuple[str, 
                      "file": str(s.path)} for s in list_samples(store.path)]
             show(rows, fmt, out)
             return
-        show(run_sample(store, name, _params(param), output="astropy"), fmt, out)
+        from xcat.output.select import limit_confidence
+
+        rows = run_sample(store, name, _params(param), output="astropy")
+        conf = limit_confidence(store)  # said beside "<" upper limits and in file metadata
+        if conf is not None:
+            rows.meta["limit_conf"] = conf
+        show(rows, fmt, out)
 
 
 @cli.command()

@@ -66,10 +66,12 @@ def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows:
     if path is not None and not path.parent.is_dir():
         raise XcatError(f"{path.parent}: no such directory")
     if fmt == "table":  # straight from Arrow when given Arrow: no astropy import
-        cols = (terminal.from_arrow(rows) if type(rows).__module__.startswith("pyarrow")
-                else terminal.from_astropy(as_table(rows)))
-        return _deliver(terminal.render(cols, max_rows), path, fmt, len(cols[0].values)
-                        if cols else 0)
+        arrow = type(rows).__module__.startswith("pyarrow")
+        cols = terminal.from_arrow(rows) if arrow else terminal.from_astropy(as_table(rows))
+        conf = None if arrow else (getattr(rows, "meta", None) or {}).get("limit_conf")
+        note = _mark_limits(cols, conf)  # before rendering: it rewrites the cells
+        text = terminal.render(cols, max_rows) + note
+        return _deliver(text, path, fmt, len(cols[0].values) if cols else 0)
     from astropy.units import UnitsWarning
 
     t = as_table(rows)
@@ -84,6 +86,24 @@ def write_table(rows: Any, fmt: str, out: str | Path | None = None, *, max_rows:
             text = _text(t, fmt, max_rows, table_id,
                          caption or (path.stem.replace("_", " ") if path else "Query result"))
     return _deliver(text, path, fmt, len(t))
+
+
+def _mark_limits(cols: list[Any], conf: float | None) -> str:
+    """Prefix flagged upper limits of the terminal columns with "<" (in place); return
+    the note saying so, or "".
+    """
+    names = [c.name for c in cols]
+    by_name = {c.name: c for c in cols}
+    marked = 0
+    for c in cols:
+        flag = limits.flag_column(c.name, names)
+        if flag is None or not any(isinstance(v, float) for v in c.values):
+            continue
+        for i, v in enumerate(c.values):
+            if v is not None and limits.is_true(by_name[flag].values[i]):
+                c.values[i] = "<" + terminal.cell(v, c.unit)
+                marked += 1
+    return f"\n(< marks an upper limit, {limits.confidence_text(conf)})" if marked else ""
 
 
 def _describe_limits(t: Any) -> None:

@@ -117,7 +117,8 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def _cell(v: Any, unit: str | None) -> str:
+def cell(v: Any, unit: str | None) -> str:
+    """One value as the terminal table shows it (strings pass through)."""
     if v is None:
         return "--"
     if isinstance(v, bool):
@@ -159,7 +160,7 @@ def render(columns: list[Column], max_rows: int, width: int | None = AUTO) -> st
     if n > max_rows:
         head = max(max_rows // 2, 1)
         shown = [*range(head), -1, *range(n - (max_rows - head), n)]
-    cells = [[("..." if i < 0 else _cell(c.values[i], c.unit)) for i in shown]
+    cells = [[("..." if i < 0 else cell(c.values[i], c.unit)) for i in shown]
              for c in columns]
     widths = [max(len(c.name), len(c.unit or ""), *(len(s) for s in cs))
               for c, cs in zip(columns, cells, strict=True)]
