@@ -24,7 +24,7 @@ from xcat.cli import cli
 
 RA = ("deg", "pos.eq.ra;meta.main", "Source position, ICRS right ascension")
 DEC = ("deg", "pos.eq.dec;meta.main", "Source position, ICRS declination")
-R95 = ("arcsec", "", "Radius containing the true position with 95% probability")
+R95 = ("arcsec", "stat.error;pos", "Radius containing the true position with 95% probability")
 READ = {"ecsv": "ascii.ecsv", "votable": "votable", "fits": "fits", "parquet": "parquet"}
 
 

@@ -40,7 +40,7 @@ ORDER BY name
 COLUMN_METADATA = """
 SELECT catalog, name, unit, ucd, description FROM catalog_columns
 UNION ALL
-SELECT view AS catalog, name, unit, NULL AS ucd, description FROM view_columns
+SELECT view AS catalog, name, unit, ucd, description FROM view_columns
 """
 
 
@@ -99,13 +99,16 @@ def insert_column(con: duckdb.DuckDBPyConnection, **values: Any) -> None:
 
 def document_view(con: duckdb.DuckDBPyConnection, view: str,
                   columns: dict[str, list[str]]) -> None:
-    """Replace a view's column documentation (``{column: [unit, description]}``)."""
+    """Replace a view's column documentation (``{column: [unit, description, ucd]}``;
+    the UCD is optional).
+    """
     con.execute("DELETE FROM view_columns WHERE view = $view", {"view": view})
-    for i, (name, (unit, desc)) in enumerate(columns.items()):
-        con.execute("INSERT INTO view_columns (view, position, name, unit, description) "
-                    "VALUES ($view, $position, $name, $unit, $description)",
+    for i, (name, spec) in enumerate(columns.items()):
+        unit, desc, *rest = spec
+        con.execute("INSERT INTO view_columns (view, position, name, unit, description, ucd) "
+                    "VALUES ($view, $position, $name, $unit, $description, $ucd)",
                     {"view": view, "position": i, "name": name, "unit": unit or None,
-                     "description": desc})
+                     "description": desc, "ucd": (rest[0] or None) if rest else None})
 
 
 def column_metadata(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
