@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ class FileJob(Job):
     def prepare(self) -> CatalogInstall:
         """Read and check the file without touching any store."""
         definition = load_definition(self.kind)
-        file = self.file.absolute()
+        file = Path(os.path.abspath(self.file))  # noqa: PTH100 (".." folded, links kept)
         inp = read_table(file, self.fmt or definition.input_format or None)
         name = self.name or definition.default_name or name_from_file(file)
         ra, dec, key = self.ra, self.dec, self.key

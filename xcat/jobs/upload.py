@@ -12,6 +12,7 @@ join is ``ingest/rxs2/upload.adql``.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +218,7 @@ class UploadInstall(CatalogInstall):
         """Record the cross-match run of the matched pairs."""
         plan, matches = self.plan, self.matches
         params = {"radius_arcsec": plan.radius_deg * 3600.0, "service": plan.service.url,
-                  "adql": plan.adql, "upload_file": str(plan.file.absolute()),
+                  "adql": plan.adql, "upload_file": os.path.abspath(plan.file),  # noqa: PTH100
                   "upload_sha256": plan.prov.sha256, "upload_rows": len(plan.upload),
                   "upload_key": plan.upload_key, "right_key": matches.builds[0].key[0],
                   "response_sha256": matches.prov.sha256,

@@ -15,6 +15,7 @@ Kinds and what they do to the table:
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +114,7 @@ class ProductJob(Job):
 
     def prepare(self) -> ProductInstall:
         """Read and shape the file (no store touched); linking needs the store."""
-        file = self.file.absolute()
+        file = Path(os.path.abspath(self.file))  # noqa: PTH100 (".." folded, links kept)
         name = product_name(file, self.name)
         inp = read_table(file, self.fmt)
         build, positions = _shape(inp, product_kind(self.kind), name, key=self.key, ra=self.ra,
