@@ -130,7 +130,9 @@ class XcatCommand(click.Command):
             if a == "--":
                 pos.extend(args[i + 1:])
                 break
-            if a.startswith("-") and len(a) > 1 and not NEGATIVE_VALUE.match(a):
+            # an option name holds no white space: "-- note\nSELECT ..." is a query
+            if (a.startswith("-") and len(a) > 1 and not NEGATIVE_VALUE.match(a)
+                    and not any(c.isspace() for c in a)):
                 n = 0 if "=" in a else takes.get(a, 0)
                 opts.extend(args[i:i + 1 + n])
                 i += 1 + n
