@@ -64,3 +64,33 @@ def _no_network(monkeypatch):
         return real(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+M101_CENTRE = (210.802368, 54.349023)
+
+
+@pytest.fixture(scope="session")
+def m101_csc_dir(tmp_path_factory) -> Path:
+    """A store holding the M101 CSCview export (555 sources), built once per worker.
+
+    Tests never change it: they work on copies (``cli_helpers.copied_store``).
+    """
+    root = tmp_path_factory.mktemp("m101_csc") / "store"
+    with xcat.Store.open(root, create=True) as s:
+        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def m101_host_dir(tmp_path_factory, m101_csc_dir) -> Path:
+    """The M101 store plus the host M101 at 6.4 Mpc within 15 arcmin (built once)."""
+    import shutil
+
+    from xcat.science.hosts import add_host
+
+    root = tmp_path_factory.mktemp("m101_host") / "store"
+    shutil.copytree(m101_csc_dir, root)
+    with xcat.Store.open(root) as s:
+        add_host(s, "M101", ra=M101_CENTRE[0], dec=M101_CENTRE[1], distance="6.4Mpc",
+                 radius="15arcmin")
+    return root

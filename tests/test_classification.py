@@ -30,23 +30,13 @@ from xcat.science.classification import (
     import_classifications,
 )
 from xcat.science.flags import apply_rules
-from xcat.science.hosts import add_host
 
 M101 = (210.802368, 54.349023)
 
 
-@pytest.fixture(scope="module")
-def m101_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cls") / "store"
-    with xcat.Store.open(root, create=True) as s:
-        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
-        add_host(s, "M101", ra=M101[0], dec=M101[1], distance="6.4Mpc", radius="15arcmin")
-    return root
-
-
 @pytest.fixture
-def m101(m101_dir, tmp_path):
-    yield from copied_store(m101_dir, tmp_path)
+def m101(m101_host_dir, tmp_path):
+    yield from copied_store(m101_host_dir, tmp_path)
 
 
 def events(store) -> pd.DataFrame:
@@ -201,9 +191,9 @@ def test_muwclass_table_imports_as_catalog_events(store):
     assert list(history(store, name, "csc_ngc3532")["method"]) == ["catalog", "visual"]
 
 
-def test_cli_classify_history_export(tmp_path, m101_dir):
+def test_cli_classify_history_export(tmp_path, m101_host_dir):
     root = tmp_path / "s"
-    shutil.copytree(m101_dir, root)
+    shutil.copytree(m101_host_dir, root)
     runner = CliRunner()
 
     def run(*args, code=0):

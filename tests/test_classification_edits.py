@@ -16,7 +16,6 @@ import pytest
 
 import xcat
 from tests.cli_helpers import copied_store, fails, run
-from tests.conftest import shared_file
 from xcat.output.samples import run_sample
 from xcat.science.classification import (
     classify,
@@ -28,17 +27,9 @@ from xcat.science.classification import (
 SRC = "2CXO J140412.7+541425"
 
 
-@pytest.fixture(scope="module")
-def m101_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("edits") / "store"
-    with xcat.Store.open(root, create=True) as s:
-        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
-    return root
-
-
 @pytest.fixture
-def m101(m101_dir, tmp_path):
-    yield from copied_store(m101_dir, tmp_path)
+def m101(m101_csc_dir, tmp_path):
+    yield from copied_store(m101_csc_dir, tmp_path)
 
 
 def current(store, key=SRC):
@@ -92,17 +83,17 @@ def test_partial_notes_rows_import(m101, tmp_path):
                          "(allowed: LMXB, IMXB, HMXB)"),
     (["--class", "Dragon"], "class 'Dragon' is not in the vocabulary (allowed: (SNR), AGN,"),
 ])
-def test_unknown_vocabulary_is_one_clear_error(m101_dir, tmp_path, args, message):
+def test_unknown_vocabulary_is_one_clear_error(m101_csc_dir, tmp_path, args, message):
     root = tmp_path / "s"
-    shutil.copytree(m101_dir, root)
+    shutil.copytree(m101_csc_dir, root)
     xcat.Store.open(root).close()  # a copied store re-points its views on first open
     err = fails(root, "classify", SRC, *args)
     assert message in err, err
 
 
-def test_short_ids_are_aliases_accepted_as_source_names(m101_dir, tmp_path):
+def test_short_ids_are_aliases_accepted_as_source_names(m101_csc_dir, tmp_path):
     root = tmp_path / "s"
-    shutil.copytree(m101_dir, root)
+    shutil.copytree(m101_csc_dir, root)
     with xcat.Store.open(root) as s:
         other = s.sql("SELECT name FROM csc WHERE name <> $n ORDER BY name LIMIT 1",
                       {"n": SRC})["name"][0]

@@ -13,27 +13,15 @@ import math
 
 import pytest
 
-import xcat
 from tests.cli_helpers import copied_store, run
-from tests.conftest import shared_file
 from xcat.science.flags import flag_rules, flag_summary
-from xcat.science.hosts import add_host
 
 M101 = (210.802368, 54.349023)
 
 
-@pytest.fixture(scope="module")
-def m101_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("flagunc") / "store"
-    with xcat.Store.open(root, create=True) as s:
-        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
-        add_host(s, "M101", ra=M101[0], dec=M101[1], distance="6.4Mpc", radius="15arcmin")
-    return root
-
-
 @pytest.fixture
-def m101(m101_dir, tmp_path):
-    yield from copied_store(m101_dir, tmp_path)
+def m101(m101_host_dir, tmp_path):
+    yield from copied_store(m101_host_dir, tmp_path)
 
 
 def test_rule_inputs_include_bounds_and_upper_limit_status(m101):
@@ -112,7 +100,7 @@ def test_editing_a_threshold_updates_the_rule_description(m101):
     assert "log_lx <= 37.0" in desc["snr_hr_lx"] and "37.5" not in desc["snr_hr_lx"]
 
 
-def test_cli_flags_summary_shows_both_rules(m101_dir):
-    out = run(m101_dir, "flags", "summary", "--format", "csv")
+def test_cli_flags_summary_shows_both_rules(m101_host_dir):
+    out = run(m101_host_dir, "flags", "summary", "--format", "csv")
     assert "snr_hr_lx,csc,102,379,74" in out
     assert "snr_hr_lx_conservative,csc,56,426,73" in out

@@ -18,25 +18,15 @@ import pytest
 from astropy.io import fits
 from astropy.wcs import WCS
 
-import xcat
 from tests.cli_helpers import copied_store, fails, run
-from tests.conftest import shared_file
 from xcat.science.footprint import add_footprint
 
 M101 = (210.802368, 54.349023)
 
 
-@pytest.fixture(scope="module")
-def m101_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fpmask") / "store"
-    with xcat.Store.open(root, create=True) as s:
-        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
-    return root
-
-
 @pytest.fixture
-def m101(m101_dir, tmp_path):
-    yield from copied_store(m101_dir, tmp_path)
+def m101(m101_csc_dir, tmp_path):
+    yield from copied_store(m101_csc_dir, tmp_path)
 
 
 def tan_wcs(nx, ny, scale_arcsec, rot_deg=0.0, centre=M101, crpix=None):
@@ -180,9 +170,9 @@ def test_east_half_nan_no_data_sources_are_out(m101, tmp_path):
     assert int(half["inside"].sum()) == int((rect["inside"].to_numpy() & ~no_data).sum())
 
 
-def test_cli_footprint_reports_the_mask_and_refuses_an_empty_image(m101_dir, tmp_path):
+def test_cli_footprint_reports_the_mask_and_refuses_an_empty_image(m101_csc_dir, tmp_path):
     root = tmp_path / "s"
-    shutil.copytree(m101_dir, root)
+    shutil.copytree(m101_csc_dir, root)
     w = tan_wcs(400, 300, 1.5, rot_deg=25.0)
     path = write(tmp_path / "drz.fits", w, drizzled())
     out = run(root, "flags", "footprint", "drz", "--fits", str(path))

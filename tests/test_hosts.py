@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import xcat
 from tests.cli_helpers import copied_store, snapshot
 from tests.conftest import shared_file
 from xcat.cli import cli
@@ -36,17 +35,9 @@ def legus():
     return shared_file("galaxy_distances_legus/calzetti_etal_15_table_1.txt")
 
 
-@pytest.fixture(scope="module")
-def m101_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hosts") / "store"
-    with xcat.Store.open(root, create=True) as s:
-        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
-    return root
-
-
 @pytest.fixture
-def m101(m101_dir, tmp_path):
-    yield from copied_store(m101_dir, tmp_path)
+def m101(m101_csc_dir, tmp_path):
+    yield from copied_store(m101_csc_dir, tmp_path)
 
 
 def test_distance_catalogs_load_and_reload_is_a_no_op(store, mgc, legus):

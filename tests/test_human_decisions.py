@@ -12,30 +12,18 @@ import shutil
 
 import pytest
 
-import xcat
 from tests.cli_helpers import copied_store, run
-from tests.conftest import shared_file
 from xcat.output.samples import run_sample
 from xcat.science.classification import classify
 from xcat.science.flags import apply_rules
-from xcat.science.hosts import add_host
 
 M101 = (210.802368, 54.349023)
 SRC = "2CXO J140412.7+541425"
 
 
-@pytest.fixture(scope="module")
-def m101_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("human") / "store"
-    with xcat.Store.open(root, create=True) as s:
-        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
-        add_host(s, "M101", ra=M101[0], dec=M101[1], distance="6.4Mpc", radius="15arcmin")
-    return root
-
-
 @pytest.fixture
-def m101(m101_dir, tmp_path):
-    yield from copied_store(m101_dir, tmp_path)
+def m101(m101_host_dir, tmp_path):
+    yield from copied_store(m101_host_dir, tmp_path)
 
 
 def names(df):
@@ -71,9 +59,9 @@ def test_a_person_can_make_an_snr_candidate_the_rule_does_not_flag(m101):
     assert len(snr) == 103
 
 
-def test_cli_sample_shows_the_human_decision(m101_dir, tmp_path):
+def test_cli_sample_shows_the_human_decision(m101_host_dir, tmp_path):
     root = tmp_path / "s"
-    shutil.copytree(m101_dir, root)
+    shutil.copytree(m101_host_dir, root)
     run(root, "flags", "apply")
     run(root, "classify", SRC, "--class", "XRB", "--author", "tester")
     out = run(root, "sample", "xrb_candidates", "--param", "host=M101", "--format", "csv")

@@ -1,5 +1,5 @@
 """Source paths are stored and shown normalised (regression: ``xcat catalogs`` showed
-``/work/main/../shared/data/...`` for a file given as ``../shared/data/...``)."""
+``<repo>/../shared/data/...`` for a file given as ``../shared/data/...``)."""
 
 from __future__ import annotations
 

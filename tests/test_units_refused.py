@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import xcat
-from tests.cli_helpers import fails, run
-from tests.conftest import shared_file
+from tests.cli_helpers import copied_store, fails, run
 from xcat.science.hosts import add_host, list_hosts
 from xcat.science.luminosity import log10_luminosity
 
@@ -49,10 +48,8 @@ def test_bare_numbers_are_refused_in_the_python_api_too(store):
     assert h["radius_arcmin"] == pytest.approx(15.0, rel=1e-15)
 
 
-def test_log_lx_equals_astropy_with_the_iau_parsec(tmp_path):
-    with xcat.Store.open(tmp_path / "s", create=True) as s:
-        s.ingest_csc(shared_file("csc_m101_xrbid/cscresults_M101.vot"))
-        add_host(s, "M101", ra=M101[0], dec=M101[1], distance="6.4Mpc", radius="15arcmin")
+def test_log_lx_equals_astropy_with_the_iau_parsec(m101_host_dir, tmp_path):
+    for s in copied_store(m101_host_dir, tmp_path):
         df = s.sql("SELECT flux, flux_hi, lx_upper_limit, log_lx FROM luminosities "
                    "WHERE log_lx IS NOT NULL")
         assert s.sql("SELECT cm_per_mpc() AS c")["c"][0] == (1 * u.Mpc).to_value(u.cm)
