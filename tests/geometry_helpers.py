@@ -110,9 +110,9 @@ def pixel_vertices(order: int, pixel: int, step: int = 1) -> tuple[np.ndarray, n
     return np.mod(ra, 360.0), dec
 
 
-def read_partitions(store_path: Path, catalog: str) -> list[tuple[int, int]]:
-    """``(order, pixel)`` rows of a catalog's ``partition_info.csv``."""
-    text = (Path(store_path) / "catalogs" / catalog / "partition_info.csv").read_text()
+def read_partitions(store, catalog: str) -> list[tuple[int, int]]:
+    """``(order, pixel)`` rows of a catalog's ``partition_info.csv`` (live version)."""
+    text = (store.catalog_dir(catalog) / "partition_info.csv").read_text()
     return [tuple(int(x) for x in line.split(",")) for line in text.split()[1:]]
 
 

@@ -106,7 +106,7 @@ class Sky:
         self.ids, self.ra, self.dec, self.label = ids, ra, dec, label
         self.brute = BruteForce(ids, ra, dec)
         self.h29 = healpix.radec_to_healpix29(ra, dec)  # recomputed independently of the store
-        self.parts = {c: read_partitions(store.path, c) for c in CATALOGS}
+        self.parts = {c: read_partitions(store, c) for c in CATALOGS}
 
     def check(self, catalog: str, ra: float, dec: float, radius_deg: float,
               radius_arg: object = None) -> tuple[object, tuple[set, set]]:
@@ -154,7 +154,7 @@ def test_store_partitions_are_sound(sky: Sky, catalog: str) -> None:
     assert parts == choose_partitions(h_all, MAX_ROWS[catalog])
     assert len({k for k, _ in parts}) >= 4, "want partitions at several orders"
     assert len(parts) >= 40
-    cdir = sky.store.path / "catalogs" / catalog
+    cdir = sky.store.catalog_dir(catalog)
     seen = []
     n_groups = 0
     for order, pixel in parts:

@@ -492,8 +492,8 @@ def test_upload_join_stores_upload_rxs2_and_pairs(tap, tmp_path, carmenes_subset
         assert re.search(rf"^ok +xmatch:carmenes_x_rxs2 +{audit}", audits, re.M), audits
     assert "0 failed" in audits
     # a pair whose separation exceeds the run's radius is caught by xcat verify
-    with Store.open(root) as store:
-        store.con.execute("UPDATE xmatch_pairs SET sep_arcsec = 9.5 WHERE rank = 2")
+    with Store.open(root) as store, store.writing() as con:  # tampering, by hand
+        con.execute("UPDATE xmatch_pairs SET sep_arcsec = 9.5 WHERE rank = 2")
     r = xcat(root, "verify")
     assert r.exit_code == 1 and "FAIL xmatch:carmenes_x_rxs2" in r.output
 

@@ -215,8 +215,7 @@ def test_bad_options_leave_the_store_unchanged(m101):
 
 
 def test_cli_xmatch_runs_and_pairs(m101):
-    root = str(m101.path)
-    m101.close()
+    root = str(m101.path)  # the fixture's idle handle holds no lock
     try:
         runner = CliRunner()
         r = runner.invoke(cli, ["--store", root, "xmatch", "csc", "hst_f555w", "--sigma", "2",
@@ -233,4 +232,4 @@ def test_cli_xmatch_runs_and_pairs(m101):
         r = runner.invoke(cli, ["--store", root, "verify"])
         assert r.exit_code == 0, r.output
     finally:
-        m101.con = xcat.Store.open(root).con
+        pass

@@ -127,7 +127,8 @@ def test_table_without_key_is_keyed_and_cross_matches(m101, tmp_path):
         res = store.xmatch("plain", "two", radius="1arcsec", density=False, record=False)
         assert sorted(res.pairs.column("left_key").to_pylist()) == ["1", "2", "3"]
         # a catalog registered without any key (older stores): the message names it and the fix
-        store.con.execute("UPDATE catalogs SET key_columns = [] WHERE name = 'two'")
+        with store.writing() as con:
+            con.execute("UPDATE catalogs SET key_columns = [] WHERE name = 'two'")
         with pytest.raises(XcatError, match=r"catalog 'two' has no key column.*--key"):
             store.xmatch("plain", "two", radius="1arcsec", record=False)
 

@@ -28,13 +28,26 @@ from xcat.jobs.file import FileJob
 from xcat.jobs.runner import run
 from xcat.sky.units import parse_quantity
 from xcat.store import registry
-from xcat.store.db import Database, Output
+from xcat.store.db import Database, Output, reads, writes
 from xcat.xmatch.match import XmatchOptions, XmatchResult, arcsec, xmatch
 
 
 class Store(Database):
-    """An xcat store on disk; open with :meth:`Database.open` (a context manager)."""
+    """An xcat store on disk; open with :meth:`Store.open` (also a context manager).
 
+    A handle holds no lock while idle: each method attaches the store's file for its
+    own operation (read-only to read; read-write only for the transaction that writes),
+    so a notebook can keep a ``Store`` open while the CLI, other notebooks and SQL tools
+    use the same store. ``Store.open(path, read_only=True)`` never writes.
+
+    Examples
+    --------
+    >>> with Store.open("xcat-store", read_only=True) as store:     # doctest: +SKIP
+    ...     store.sql("SELECT count(*) FROM csc")
+
+    """
+
+    @reads
     def cone(self, catalog: str, ra: float, dec: float, radius: str | float | Any, *,
              columns: list[str] | None = None, output: Output = "pandas") -> Any:
         """Rows of ``catalog`` within ``radius`` of (ra, dec), nearest first.
@@ -93,6 +106,7 @@ class Store(Database):
                       max_rows=max_rows or MAX_PARTITION_ROWS)
         return run(self, job, replace=replace, progress=progress)
 
+    @writes
     def set_astrometric_frame(self, catalog: str, sigma: str | float, *,
                               reference: str | None = None, note: str | None = None) -> None:
         """Record the astrometric-frame (tie) error of a catalog, 1-sigma.

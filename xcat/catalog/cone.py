@@ -21,10 +21,12 @@ from xcat.store import layout
 from xcat.store.db import Database
 from xcat.store.layout import DIST_COLUMN
 
-#: Open partition files and row-group statistics per (store folder, catalog), with the
-#: registry row they were read for: a replaced catalog (new ``created``/``sha256``) is
-#: read afresh, so a long-lived handle never serves old files.
-_INDEX: dict[tuple[str, str], tuple[tuple[Any, Any], list[_Partition], dict]] = {}
+#: Open partition files and row-group statistics per catalog version folder. A version
+#: never changes once written (a replaced catalog is a new folder, named by the registry
+#: row the search reads in its session), so a long-lived handle never serves old files.
+_INDEX: dict[str, tuple[list[_Partition], dict]] = {}
+#: Versions kept open at once (the least recently used is closed first).
+_INDEX_SIZE = 32
 
 
 @dataclass
@@ -50,18 +52,22 @@ def radius_degrees(radius: Any) -> float:
     return float(value)
 
 
-def invalidate(store: Database, catalog: str) -> None:
-    """Forget the cached partition index of a catalog (after it was replaced)."""
-    _INDEX.pop((str(store.path), catalog), None)
+def invalidate(store: Database, catalog: str | None = None) -> None:
+    """Close the cached partition files of this store (of one catalog, or all)."""
+    prefix = str(store.path / layout.CATALOGS_DIR) + "/"
+    for key in [k for k in _INDEX if k.startswith(prefix)]:
+        if catalog is None or _INDEX[key][1]["name"] == catalog:
+            del _INDEX[key]
 
 
 def _index(store: Database, catalog: str) -> tuple[list[_Partition], dict]:
     info = store.catalog(catalog)
-    stamp = (info["created"], info["sha256"])
-    cached = _INDEX.get((str(store.path), catalog))
-    if cached is not None and cached[0] == stamp:
-        return cached[1], cached[2]
-    cdir = layout.catalog_dir(store.path, catalog)
+    cdir = store.path / info["path"]
+    key = str(cdir)
+    cached = _INDEX.pop(key, None)
+    if cached is not None:
+        _INDEX[key] = cached  # most recently used last
+        return cached
     parts = []
     rows = (cdir / layout.PARTITION_INFO_FILE).read_text().split()[1:]
     for line in rows:
@@ -78,7 +84,9 @@ def _index(store: Database, catalog: str) -> tuple[list[_Partition], dict]:
             maxs.append(st.max if st is not None and st.has_min_max else hi - 1)
         parts.append(_Partition(lo, hi, pf, str(f), np.array(mins, np.int64),
                                 np.array(maxs, np.int64)))
-    _INDEX[(str(store.path), catalog)] = (stamp, parts, info)
+    _INDEX[key] = (parts, info)
+    while len(_INDEX) > _INDEX_SIZE:
+        del _INDEX[next(iter(_INDEX))]
     return parts, info
 
 

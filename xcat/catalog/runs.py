@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from xcat.errors import XcatError
-from xcat.store.db import Database
+from xcat.store.db import Database, writes
 from xcat.store.sql import run_arrow, transaction
 from xcat.version import __version__
 
@@ -144,6 +144,7 @@ WHERE run_id = $run_id
 RUNS_NAMED = "SELECT run_id FROM xmatch_runs WHERE name = $name"
 
 
+@writes
 def record_run(store: Database, run: XmatchRun) -> int:
     """Record ``run`` and its pairs (replacing a run of the same name); return its run_id.
 

@@ -27,10 +27,15 @@ log = logging.getLogger("xcat.cli")
 
 
 def open_store(ctx: click.Context, create: bool = False):
-    """Open the store named by ``--store`` / ``$XCAT_STORE`` as the user's ``Store``."""
+    """Open the store named by ``--store`` / ``$XCAT_STORE`` as the user's ``Store``.
+
+    The handle holds no lock until a command reads (a shared read lock) or writes (the
+    write lock, for its transaction only); ``--wait`` says how long to wait for a busy
+    store.
+    """
     from xcat.api import Store
 
-    return Store.open(ctx.obj["store"], create=create)
+    return Store.open(ctx.obj["store"], create=create, wait=ctx.obj["wait"])
 
 
 def open_database(ctx: click.Context):
@@ -39,7 +44,7 @@ def open_database(ctx: click.Context):
     """
     from xcat.store.db import Database
 
-    return Database.open(ctx.obj["store"])
+    return Database.open(ctx.obj["store"], wait=ctx.obj["wait"])
 
 
 def emit(text: str) -> None:
@@ -175,12 +180,16 @@ class _Cli(click.Group):
 @click.option("-v", "--verbose", count=True, help="More notes on stderr (-v debug, -vv "
               "also other libraries').")
 @click.option("-q", "--quiet", is_flag=True, help="Errors only on stderr.")
+@click.option("--wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="How long to wait for a store another process is writing (default "
+              "$XCAT_WAIT or 30).")
 @click.version_option(__version__, prog_name="xcat")
 @click.pass_context
-def cli(ctx: click.Context, store: str | None, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, store: str | None, verbose: int, quiet: bool,
+        wait: float | None) -> None:
     """xcat: X-ray source catalogs in one HEALPix/HATS store you can query with SQL."""
     configure_logging(verbose, quiet)
-    ctx.obj = {"store": store}
+    ctx.obj = {"store": store, "wait": wait}
 
 
 @cli.command()
@@ -227,17 +236,20 @@ def cone(ctx: click.Context, catalog: str, position: tuple[str, ...], radius: st
 @cli.command()
 @click.argument("query")
 @click.option("-p", "--param", multiple=True, help="Bound parameter NAME=VALUE ($NAME in SQL).")
+@click.option("--write", is_flag=True, help="Let the query change the store (your own "
+              "tables and views; the store's own objects are refused).")
 @rows_options
 @click.pass_context
-def sql(ctx: click.Context, query: str, param: tuple[str, ...], fmt: str, out: str | None) -> None:
-    """Run SQL against the store (catalogs are views).
+def sql(ctx: click.Context, query: str, param: tuple[str, ...], write: bool, fmt: str,
+        out: str | None) -> None:
+    """Run SQL against the store (catalogs are views), read-only unless --write.
 
     Example: xcat sql "SELECT name, flux_aper_b FROM csc ORDER BY flux_aper_b DESC LIMIT 5"
     """
     from xcat.store.sql import parse_params
 
     with open_database(ctx) as db:
-        show(db.sql(query, parse_params(param), output="arrow"), fmt, out)
+        show(db.sql(query, parse_params(param), output="arrow", write=write), fmt, out)
 
 
 @cli.command()

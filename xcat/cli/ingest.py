@@ -36,7 +36,8 @@ def _options(*decorators):
 def _run(ctx: click.Context, job, *, replace: bool = False, dry_run: bool = False) -> None:
     from xcat.jobs.runner import run
 
-    for line in run(ctx.obj["store"], job, replace=replace, progress=True, dry_run=dry_run):
+    for line in run(ctx.obj["store"], job, replace=replace, progress=True, dry_run=dry_run,
+                    wait=ctx.obj["wait"]):
         emit(line)
 
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from xcat.catalog import hats as hats_writer
 from xcat.catalog.build import CatalogBuild
-from xcat.catalog.cone import invalidate
 from xcat.errors import XcatError
 from xcat.jobs import log
 from xcat.jobs.base import Install, Job, Provenance
-from xcat.store import layout, registry
+from xcat.store import layout, registry, upkeep
 from xcat.store.db import Database
+from xcat.store.faults import crash_point
 from xcat.store.migrations import schema_version
 from xcat.store.sql import transaction
 from xcat.store.views import drop_catalog_views
@@ -36,12 +36,14 @@ Batch = tuple[list[CatalogBuild], Provenance]
 
 
 def run(store: Database | str | Path | None, job: Job, *, replace: bool = False,
-        progress: bool = False, dry_run: bool = False) -> list[str]:
+        progress: bool = False, dry_run: bool = False,
+        wait: float | None = None) -> list[str]:
     """Run ``job`` into ``store`` (an open store, or a path: opened, created if needed).
 
     The job is prepared first, so a bad input, a network failure or a service error
     never creates or touches a store. ``dry_run`` returns what a service job would
-    send instead (no network, no store). Returns a line per catalog touched.
+    send instead (no network, no store). ``wait`` is how long to wait for a busy store
+    opened by path. Returns a line per catalog touched.
 
     Examples
     --------
@@ -56,7 +58,7 @@ def run(store: Database | str | Path | None, job: Job, *, replace: bool = False,
     ready = job.prepare()
     if isinstance(store, Database):
         return ready.install(store, replace=replace, progress=progress)
-    with Database.open(store, create=ready.create_store) as db:
+    with Database.open(store, create=ready.create_store, wait=wait) as db:
         return ready.install(db, replace=replace, progress=progress)
 
 
@@ -87,37 +89,46 @@ class CatalogInstall(Install):
 def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
             replace: bool = False, progress: bool = False,
             max_rows: int = hats_writer.MAX_PARTITION_ROWS) -> list[str]:
-    """Write ``builds`` beside the live catalogs and swap them in with the registry change.
+    """Write ``builds`` beside the live catalogs, then make them live in one COMMIT.
 
-    Identical input (same SHA-256 and options) is a no-op; changed input from the
-    same source replaces the catalog; a name held by another source is an error
-    unless ``replace``. Catalogs previously derived from the replaced one (e.g. its
-    ``_detections``) and absent from the new input are removed in the same step.
+    Identical input (same SHA-256 and options, files on disk as registered) is a no-op;
+    changed input from the same source replaces the catalog; a name held by another
+    source is an error unless ``replace``. Catalogs previously derived from the replaced
+    one (e.g. its ``_detections``) and absent from the new input are removed in the same
+    step.
+
+    The new catalogs are written as new versions (``catalogs/<name>-<token>``) while the
+    store is not locked; the write lock is taken only for the registry change, whose
+    COMMIT is the switch: a crash before it leaves the old state (the new folders are
+    leftovers the next write removes), a crash after it the new one.
     """
-    main = builds[0].name
-    current = {b.name: _registry_row(store, b.name) for b in builds}
-    old_main = current[main]
-    if (old_main and old_main["sha256"] == prov.sha256
-            and old_main["source_detail"] == prov.detail
-            and all(current[b.name] for b in builds)):
-        return [f"{b.name}: unchanged (same input, SHA-256 {prov.sha256[:12]}...)"
+    with store.reading():
+        if not replace and _unchanged(store, builds, prov):
+            return [f"{b.name}: unchanged (same input, SHA-256 {prov.sha256[:12]}...)"
                     for b in builds]
-    check_names(store, builds, prov, replace=replace)
-    orphans = [c for c in registry.children(store.con, main) if c not in current]
+        check_names(store, builds, prov, replace=replace)
     token = uuid.uuid4().hex[:10]
-    cat_root = store.path / layout.CATALOGS_DIR
-    cat_root.mkdir(parents=True, exist_ok=True)
     staged: dict[str, tuple[Path, list[tuple[int, int]], CatalogBuild]] = {}
-    try:
-        for b in builds:
-            out = cat_root / f"{layout.STAGING_PREFIX}{b.name}-{token}"
-            staged[b.name] = (out, _write(b, out, prov, progress, max_rows), b)
-        log.debug("staged %s beside the live catalogs; swapping in", ", ".join(staged))
-        _swap(store, staged, orphans, prov, token)
-    finally:
-        for out, _, _ in staged.values():
-            if out.exists():
-                shutil.rmtree(out, ignore_errors=True)
+    with upkeep.StagingLock(store.path, token):
+        try:
+            for b in builds:
+                out = layout.staging_dir(store.path, b.name, token)
+                staged[b.name] = (out, _write(b, out, prov, progress, max_rows), b)
+            log.debug("staged %s beside the live catalogs; swapping in", ", ".join(staged))
+            with store.writing():
+                # the store may have changed while we wrote: check again under the lock
+                if not replace and _unchanged(store, builds, prov):
+                    return [f"{b.name}: unchanged (same input, SHA-256 "
+                            f"{prov.sha256[:12]}...)" for b in builds]
+                check_names(store, builds, prov, replace=replace)
+                current = {b.name: _registry_row(store, b.name) for b in builds}
+                orphans = [c for c in registry.children(store.con, builds[0].name)
+                           if c not in current]
+                _swap(store, staged, orphans, prov, token)
+        finally:
+            for out, _, _ in staged.values():
+                if out.exists():
+                    shutil.rmtree(out, ignore_errors=True)
     lines = []
     for b in builds:
         verb = "replaced" if current[b.name] else "loaded"
@@ -126,6 +137,23 @@ def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
         lines.extend(f"  note: {n}" for n in b.notes)
     lines.extend(f"{o}: removed (not in the new input)" for o in orphans)
     return lines
+
+
+def _unchanged(store: Database, builds: list[CatalogBuild], prov: Provenance) -> bool:
+    """Same input as the live catalogs, whose files are all on disk (a store restored
+    from a backup or damaged by hand is re-ingested, not trusted).
+    """
+    rows = [_registry_row(store, b.name) for b in builds]
+    main = rows[0]
+    return bool(main and main["sha256"] == prov.sha256 and main["source_detail"] == prov.detail
+                and all(rows) and all(_files_present(store, r) for r in rows if r))
+
+
+def _files_present(store: Database, row: dict) -> bool:
+    folder = store.path / row["path"]
+    return (folder / layout.PROPERTIES_FILE).is_file() and \
+        sum(1 for _ in folder.glob("dataset/Norder=*/Dir=*/Npix=*/*.parquet")) == \
+        row["n_partitions"]
 
 
 def check_names(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
@@ -179,53 +207,58 @@ def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
 
 def _swap(store: Database, staged: dict, orphans: list[str], prov: Provenance,
           token: str) -> None:
-    """Rename staging dirs into place and change the registry in one transaction."""
-    con = store.con
-    moved: list[tuple[Path, Path]] = []
+    """Move staged folders to their version names and change the registry in one
+    transaction (the write lock is held); remove the superseded versions after COMMIT.
+    """
+    superseded = [row["path"] for name in [*staged, *orphans]
+                  if (row := _registry_row(store, name))]
+    crash_point("staged")
+    renamed = []
     try:
-        with transaction(con):
-            for name in [*staged, *orphans]:
-                live = layout.catalog_dir(store.path, name)
-                if live.exists():
-                    trash = live.parent / f"{layout.TRASH_PREFIX}{name}-{token}"
-                    live.rename(trash)
-                    moved.append((trash, live))
-                if name in staged:
-                    staged[name][0].rename(live)
-                    moved.append((live, staged[name][0]))
-                registry.forget_catalog(con, name)
-                invalidate(store, name)
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            version = schema_version(con)
-            for name, (_, parts, b) in staged.items():
-                registry.insert_catalog(con, {
-                    "name": name, "kind": b.kind, "n_rows": b.table.num_rows,
-                    "source": prov.source,
-                    "source_detail": prov.detail if not b.parent else f"{prov.detail} "
-                    f"[detections of {b.parent}]", "sha256": prov.sha256, "created": now,
-                    "xcat_version": __version__, "schema_version": version, "ra_column": b.ra,
-                    "dec_column": b.dec, "key_columns": b.key, "parent": b.parent,
-                    "n_partitions": len(parts),
-                    # informational: the folder is always layout.catalog_dir(store, name)
-                    "path": str(layout.catalog_dir(Path(), name))})
-                for i, f in enumerate(b.table.schema):
-                    m = b.meta.get(f.name)
-                    registry.insert_column(
-                        con, catalog=name, position=i, name=f.name, type=str(f.type),
-                        unit=m.unit if m else None, ucd=m.ucd if m else None,
-                        description=m.description if m else _auto_description(f.name),
-                        source_column=m.source_column if m else None,
-                        source_unit=m.source_unit if m else None)
-            for name in orphans:
-                drop_catalog_views(con, name)
-            refresh_views(con, store.path)
+        for name, (out, _, _) in staged.items():
+            renamed.append(layout.version_dir(store.path, name, token))
+            out.rename(renamed[-1])
+            crash_point("renamed")
+        _commit(store, staged, orphans, prov, token)
     except BaseException:
-        for src, dst in reversed(moved):
-            if src.exists() and not dst.exists():
-                src.rename(dst)
+        for folder in renamed:  # not live: the registry still names the old versions
+            shutil.rmtree(folder, ignore_errors=True)
         raise
-    for trash in store.path.joinpath(layout.CATALOGS_DIR).glob(f"{layout.TRASH_PREFIX}*-{token}"):
-        shutil.rmtree(trash, ignore_errors=True)
+    crash_point("after-commit")
+    upkeep.remove_versions(store.path, superseded)
+
+
+def _commit(store: Database, staged: dict, orphans: list[str], prov: Provenance,
+            token: str) -> None:
+    """The registry change that makes the new versions live, in one transaction."""
+    con = store.con
+    with transaction(con):
+        for name in [*staged, *orphans]:
+            registry.forget_catalog(con, name)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        version = schema_version(con)
+        for name, (_, parts, b) in staged.items():
+            registry.insert_catalog(con, {
+                "name": name, "kind": b.kind, "n_rows": b.table.num_rows,
+                "source": prov.source,
+                "source_detail": prov.detail if not b.parent else f"{prov.detail} "
+                f"[detections of {b.parent}]", "sha256": prov.sha256, "created": now,
+                "xcat_version": __version__, "schema_version": version, "ra_column": b.ra,
+                "dec_column": b.dec, "key_columns": b.key, "parent": b.parent,
+                "n_partitions": len(parts),
+                "path": str(layout.version_dir(Path(), name, token))})
+            for i, f in enumerate(b.table.schema):
+                m = b.meta.get(f.name)
+                registry.insert_column(
+                    con, catalog=name, position=i, name=f.name, type=str(f.type),
+                    unit=m.unit if m else None, ucd=m.ucd if m else None,
+                    description=m.description if m else _auto_description(f.name),
+                    source_column=m.source_column if m else None,
+                    source_unit=m.source_unit if m else None)
+        for name in orphans:
+            drop_catalog_views(con, name)
+        refresh_views(con, store.path, upkeep.db_paths(store.db_file))
+        crash_point("before-commit")
 
 
 def _auto_description(name: str) -> str | None:

@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from xcat.errors import XcatError
-from xcat.store.db import Database
+from xcat.store.db import Database, writes
 from xcat.store.sql import transaction
 
 
@@ -65,6 +65,7 @@ def resolve_source(store: Database, name: str, catalog: str = "csc") -> str:
     return key
 
 
+@writes
 def add_alias(store: Database, name: str, alias: str, catalog: str = "csc",
               origin: str = "manual") -> str:
     """Store a short user ID (``CXO001``, ``M101X001``) for a source; return its key.

@@ -33,7 +33,7 @@ import pandas as pd
 
 from xcat.errors import XcatError
 from xcat.science.aliases import find, lookup, resolve_source, store_aliases
-from xcat.store.db import Database
+from xcat.store.db import Database, writes
 from xcat.store.sql import transaction
 
 HUMAN = ("visual", "import")
@@ -76,6 +76,7 @@ GROUP BY source_key
 """
 
 
+@writes
 def record_events(store: Database, events: pd.DataFrame, *, where: str = "",
                   aliases: list[tuple[str, str | None]] | None = None,
                   alias_origin: str = "manual") -> list[int]:

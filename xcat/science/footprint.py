@@ -31,7 +31,7 @@ import pandas as pd
 
 from xcat.errors import XcatError
 from xcat.science.footprint_mask import mask_edges, read_plane, valid_mask
-from xcat.store.db import Database
+from xcat.store.db import Database, writes
 from xcat.store.sql import transaction
 
 
@@ -120,6 +120,7 @@ def _centre(v: np.ndarray) -> tuple[float, float, float]:
             float(np.degrees(np.arcsin(c[2]))), float(radius))
 
 
+@writes
 def add_footprint(store: Database, name: str, *, fits: str | Path | None = None,
                   hdu: int | None = None, polygon: str | None = None,
                   n_per_side: int = 8, replace: bool = False,

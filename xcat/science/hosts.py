@@ -32,7 +32,7 @@ from xcat.errors import XcatError
 from xcat.science.distances import insert_hosts as _insert
 from xcat.science.distances import load_distance_table
 from xcat.sky.units import require_quantity
-from xcat.store.db import Database
+from xcat.store.db import Database, writes
 from xcat.store.sql import transaction
 
 #: Reserve $n new ids from a sequence.
@@ -112,6 +112,7 @@ def host_id(store: Database, name: str) -> int:
     return hid
 
 
+@writes
 def add_host(store: Database, name: str, *, aliases: list[str] | tuple[str, ...] = (),
              ra: float | None = None, dec: float | None = None,
              distance: str | u.Quantity | None = None,
@@ -222,6 +223,7 @@ def add_host(store: Database, name: str, *, aliases: list[str] | tuple[str, ...]
     return {"host_id": hid, "host": rename or name, "distance_id": did, "created": created}
 
 
+@writes
 def adopt_distance(store: Database, host: str, distance_id: int, note: str | None = None) -> None:
     """Adopt one of a host's recorded distances; every luminosity follows.
 
@@ -232,7 +234,8 @@ def adopt_distance(store: Database, host: str, distance_id: int, note: str | Non
     hid = host_id(store, host)
     row = store.con.execute("SELECT distance_id, host_id FROM host_distances "
                             "WHERE distance_id = $distance_id",
-                            {"distance_id": int(distance_id)}).fetchone()
+                            {"distance_id": int(distance_id)}).fetchall()
+    row = row[0] if row else None
     if row is None or row[1] != hid:
         raise XcatError(f"host {host} has no distance with id {distance_id} "
                         f"(see 'xcat host show {host}')")
@@ -285,6 +288,7 @@ FROM host_distances
 """
 
 
+@writes
 def load_hosts(store: Database, file: str | Path, *, preset: str | None = None,
                only: list[str] | None = None) -> dict[str, int]:
     """Load a galaxy-distance catalog: new hosts, aliases and distances.

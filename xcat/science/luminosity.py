@@ -27,7 +27,7 @@ import math
 import pandas as pd
 
 from xcat.errors import XcatError
-from xcat.store.db import Database
+from xcat.store.db import Database, writes
 
 #: Energy-conversion factors, with the catalog kinds that use each.
 LIST_ECFS = """
@@ -65,6 +65,7 @@ def ecfs(store: Database) -> pd.DataFrame:
     return store.sql(LIST_ECFS)
 
 
+@writes
 def set_ecf(store: Database, kind: str, name: str) -> None:
     """Convert count rates of catalogs of ``kind`` with the factor ``name``.
 

@@ -18,9 +18,24 @@ DEFAULT_STORE = "xcat-store"
 DIST_COLUMN = "_dist_arcsec"
 
 
-def catalog_dir(store: Path, name: str) -> Path:
-    """``<store>/catalogs/<name>``: one HATS catalog."""
-    return store / CATALOGS_DIR / name
+def version_dir(store: Path, name: str, token: str) -> Path:
+    """``<store>/catalogs/<name>-<token>``: one version of a HATS catalog. The registry's
+    ``path`` names the live version; a new one is written beside it and goes live when
+    the registry change commits (catalog names hold no ``-``, so the split is clear).
+    """
+    return store / CATALOGS_DIR / f"{name}-{token}"
+
+
+def staging_dir(store: Path, name: str, token: str) -> Path:
+    """Where an ingest writes a catalog before it holds the write lock."""
+    return store / CATALOGS_DIR / f"{STAGING_PREFIX}{name}-{token}"
+
+
+def staging_lock(store: Path, token: str) -> Path:
+    """Lock file held while an ingest writes its staging folders (to tell a live ingest
+    from an interrupted one).
+    """
+    return store / CATALOGS_DIR / f"{STAGING_PREFIX}{token}.lock"
 
 
 def partition_dir(catalog: Path, order: int, pixel: int) -> Path:
@@ -34,7 +49,6 @@ def partition_file(catalog: Path, order: int, pixel: int) -> Path:
     return partition_dir(catalog, order, pixel) / f"Npix={pixel}.parquet"
 
 
-def catalog_glob(store: Path, name: str) -> str:
-    """Glob over a catalog's Parquet partition files."""
-    return str(catalog_dir(store, name) / DATASET_DIR / "Norder=*" / "Dir=*" / "Npix=*"
-               / "*.parquet")
+def catalog_glob(catalog: Path) -> str:
+    """Glob over the Parquet partition files of the HATS catalog folder ``catalog``."""
+    return str(catalog / DATASET_DIR / "Norder=*" / "Dir=*" / "Npix=*" / "*.parquet")

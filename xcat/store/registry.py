@@ -59,9 +59,9 @@ def get_catalog(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | N
 
 
 def catalog_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every catalog's name, kind, position and key columns and parent, by name."""
-    return fetch_dicts(con, "SELECT name, kind, ra_column, dec_column, key_columns, parent "
-                            "FROM catalogs ORDER BY name")
+    """Every catalog's name, kind, position and key columns, parent and folder, by name."""
+    return fetch_dicts(con, "SELECT name, kind, ra_column, dec_column, key_columns, parent, "
+                            "path FROM catalogs ORDER BY name")
 
 
 def children(con: duckdb.DuckDBPyConnection, parent: str) -> list[str]:
@@ -124,20 +124,22 @@ def column_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 
 def view_columns(con: duckdb.DuckDBPyConnection, view: str) -> set[str]:
     """Column names (lower case) of a view or table in the DuckDB file."""
-    rows = con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = $view",
-                       {"view": view}).fetchall()
+    rows = con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = $view "
+                       "AND database_name = current_database()", {"view": view}).fetchall()
     return {r[0].lower() for r in rows}
 
 
 def existing_views(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Views defined in the DuckDB file (name → SQL)."""
     return dict(con.execute("SELECT view_name, sql FROM duckdb_views() "
-                            "WHERE NOT internal AND schema_name = 'main'").fetchall())
+                            "WHERE NOT internal AND schema_name = 'main' "
+                            "AND database_name = current_database()").fetchall())
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Tables in the DuckDB file."""
-    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() "
+                                      "WHERE database_name = current_database()").fetchall()}
 
 
 def add_astrometric_frame(con: duckdb.DuckDBPyConnection, **values: Any) -> None:

@@ -103,3 +103,31 @@ def _typed(value: str) -> Any:
         except ValueError:
             pass
     return value
+
+
+MISSING_PARAMS = re.compile(r"Values were not provided for the following parameters: (.+)$")
+
+
+def sql_error_message(exc: duckdb.Error) -> str:
+    """DuckDB's whole message, hints kept (``Did you mean "csc"?``, candidate bindings,
+    the ``LINE 1:`` caret), and for a missing ``$NAME`` how to give it.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> msg = sql_error_message(duckdb.InvalidInputException(
+    ...     "Invalid Input Error: Values were not provided for the following parameters: f"))
+    >>> msg.splitlines()[1]
+    '  give each with -p NAME=VALUE: -p f=VALUE (params={"f": ...} in Python)'
+    """
+    lines = [line.rstrip() for line in str(exc).strip().splitlines() if line.strip()]
+    # continuation lines share one indent, so the caret stays under its token
+    text = "SQL error: " + (lines[0] if lines else type(exc).__name__)
+    text += "".join(f"\n  {line}" for line in lines[1:])
+    missing = MISSING_PARAMS.search(lines[0]) if lines else None
+    if missing:
+        names = [n.strip() for n in missing.group(1).split(",") if n.strip()]
+        example = " ".join(f"-p {n}=VALUE" for n in names)
+        py = ", ".join(f'"{n}": ...' for n in names)
+        text += f"\n  give each with -p NAME=VALUE: {example} (params={{{py}}} in Python)"
+    return text

@@ -69,15 +69,31 @@ def select_star(table: str) -> Any:
 INTERNAL_COLUMNS = ("_healpix_29", "Norder", "Dir", "Npix")
 
 
-def parquet_view(name: str, glob: str) -> str:
+def parquet_view(name: str, glob: str, db_paths: tuple[str, ...]) -> str:
     """A view over one HATS catalog's Parquet files with every column, the layout's too
     (hive partitioning for Norder/Dir/Npix): the internal view store code reads.
+
+    The files are named by absolute path, so any SQL tool opening the DuckDB file
+    reads them; the view first checks that the DuckDB file it belongs to is one of
+    ``db_paths`` (where it was written), so a copied or moved store opened in a plain
+    DuckDB session fails with a message instead of reading the original's files. xcat
+    re-points the views when it opens a moved store.
+
+    Examples
+    --------
+    >>> "duckdb_databases()" in parquet_view("v", "/s/catalogs/c/*.parquet", ("/s/xcat.duckdb",))
+    True
     """
     import sqlalchemy as sa
 
     source = sa.func.read_parquet(sa.literal(glob), sa.text("hive_partitioning = true"),
                                   sa.text("union_by_name = false"))
-    return create_view(name, sa.select(sa.text("*")).select_from(source))
+    here = sa.select(sa.func.count()).select_from(sa.text("duckdb_databases()")).where(
+        sa.column("path").in_(list(db_paths))).scalar_subquery()
+    message = (f"this xcat store was copied or moved: its views read {db_paths[0]}. Open "
+               "it once with xcat (e.g. `xcat --store DIR catalogs`) to re-point them")
+    guard = sa.case((here > 0, sa.true()), else_=sa.func.error(message).cast(sa.Boolean))
+    return create_view(name, sa.select(sa.text("*")).select_from(source).where(guard))
 
 
 def catalog_view(name: str, internal: str) -> str:

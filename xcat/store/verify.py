@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xcat import resources
-from xcat.store import layout, sqlbuild
-from xcat.store.db import Database
+from xcat.store import layout, sqlbuild, upkeep
+from xcat.store.db import Database, reads
 from xcat.store.xray_views import hats_view
 
 #: What the audits need to know about each catalog.
@@ -54,6 +54,7 @@ class AuditResult:
         return self.n_bad == 0
 
 
+@reads
 def run_audits(store: Database) -> list[AuditResult]:
     """Run every audit on every catalog.
 
@@ -63,7 +64,8 @@ def run_audits(store: Database) -> list[AuditResult]:
     True
 
     """
-    results = []
+    stray = [f"{layout.CATALOGS_DIR}/{p.name}" for p in upkeep.strays(store.con, store.path)]
+    results = [AuditResult("no_stray_folders", "(store)", len(stray), stray[:3])]
     for name, n_rows, ra, dec, key, sha, n_parts, flux_cols in store.con.execute(
             CATALOG_TARGETS).fetchall():
         results.extend(_disk_checks(store, name, n_rows, sha, n_parts))
@@ -147,7 +149,7 @@ def _xmatch_audits(store: Database) -> list[AuditResult]:
 
 def _disk_checks(store: Database, name: str, n_rows: int, sha: str,
                  n_parts: int) -> list[AuditResult]:
-    cdir = layout.catalog_dir(store.path, name)
+    cdir = store.catalog_dir(name)
     missing = [p for p in (layout.PROPERTIES_FILE, layout.PARTITION_INFO_FILE,
                            f"{layout.DATASET_DIR}/{layout.METADATA_FILE}")
                if not (cdir / p).exists()]

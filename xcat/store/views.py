@@ -82,12 +82,15 @@ def view_names() -> set[str]:
     return {v.name for v in named_views()} | BUILT
 
 
-def refresh(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+def refresh(con: duckdb.DuckDBPyConnection, root: Path,
+            db_paths: tuple[str, ...]) -> list[str]:
     """Rebuild every derived view of the store at ``root``; return the names, in order.
 
-    Call it inside the transaction that changed what the views read.
+    ``db_paths`` are the paths of the store's DuckDB file the catalog views accept
+    (:func:`xcat.store.sqlbuild.parquet_view`). Call it inside the transaction that
+    changed what the views read.
     """
-    made = _catalog_views(con, root, only_stale=False)
+    made = _catalog_views(con, root, db_paths, only_stale=False)
     made += xray_views.build(con)
     registry.document_view(con, "xray_sources", _xray_docs())
     for v in named_views():
@@ -99,15 +102,15 @@ def refresh(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
     return made
 
 
-def ensure(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+def ensure(con: duckdb.DuckDBPyConnection, root: Path, db_paths: tuple[str, ...]) -> None:
     """On open: point catalog views at this store's files; build derived views if absent."""
     existing = registry.existing_views(con)
     hats = {xray_views.hats_view(r["name"]) for r in registry.catalog_rows(con)}
     if not (view_names() | hats) <= set(existing):  # new store, or views of an older xcat
         with transaction(con):
-            refresh(con, root)
+            refresh(con, root, db_paths)
         return
-    _catalog_views(con, root, only_stale=True, existing=existing)
+    _catalog_views(con, root, db_paths, only_stale=True, existing=existing)
 
 
 def drop_catalog_views(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -117,21 +120,24 @@ def drop_catalog_views(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(sqlbuild.drop_view(view))
 
 
-def _catalog_views(con: duckdb.DuckDBPyConnection, root: Path, *, only_stale: bool,
-                   existing: dict[str, str] | None = None) -> list[str]:
-    """The views over each catalog's Parquet files (absolute paths, so any SQL tool works):
-    the internal ``stg_hats__<name>`` with every column and the user's ``<name>`` without
-    the HATS layout's columns (``sqlbuild.INTERNAL_COLUMNS``).
+def _catalog_views(con: duckdb.DuckDBPyConnection, root: Path, db_paths: tuple[str, ...], *,
+                   only_stale: bool, existing: dict[str, str] | None = None) -> list[str]:
+    """The views over each catalog's live Parquet files (absolute paths, so any SQL tool
+    works, guarded against a copied store): the internal ``stg_hats__<name>`` with every
+    column and the user's ``<name>`` without the HATS layout's columns
+    (``sqlbuild.INTERNAL_COLUMNS``).
     """
     existing = existing if existing is not None else registry.existing_views(con)
     made = []
     for row in registry.catalog_rows(con):
         name = row["name"]
-        glob = layout.catalog_glob(root, name)
+        glob = layout.catalog_glob(root / row["path"])
         internal = xray_views.hats_view(name)
-        if only_stale and glob in (existing.get(internal) or "") and name in existing:
+        body = existing.get(internal) or ""
+        if only_stale and glob in body and all(p in body for p in db_paths) \
+                and name in existing:
             continue
-        con.execute(sqlbuild.parquet_view(internal, glob))
+        con.execute(sqlbuild.parquet_view(internal, glob, db_paths))
         con.execute(sqlbuild.catalog_view(name, internal))
         made.append(name)
     return made

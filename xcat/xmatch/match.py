@@ -362,17 +362,18 @@ def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
 
     """
     options.validate()
-    linfo, rinfo = store.catalog(left), store.catalog(right)
-    lt = read_side(store, Side(left, options.left_err, options.radius_column, "--left-err"))
-    rt = read_side(store, Side(right, options.right_err, None, "--right-err"))
-    # the astrometric-frame error (1-sigma, arcsec) in force for the left catalog
-    frame = float(store.con.execute(
-        "SELECT coalesce(arg_max(sigma_ast_arcsec, set_at), 0.0) FROM astrometric_frames "
-        "WHERE catalog = $catalog", {"catalog": left}).fetchall()[0][0])
-    density = None
-    if options.density_from is not None:
-        ra, dec = _catalog_positions(store, options.density_from)
-        density = density_from(options.density_from, options.density_area, ra, dec)
+    with store.reading():  # one consistent state of both catalogs; no lock while matching
+        linfo, rinfo = store.catalog(left), store.catalog(right)
+        lt = read_side(store, Side(left, options.left_err, options.radius_column, "--left-err"))
+        rt = read_side(store, Side(right, options.right_err, None, "--right-err"))
+        # the astrometric-frame error (1-sigma, arcsec) in force for the left catalog
+        frame = float(store.con.execute(
+            "SELECT coalesce(arg_max(sigma_ast_arcsec, set_at), 0.0) FROM astrometric_frames "
+            "WHERE catalog = $catalog", {"catalog": left}).fetchall()[0][0])
+        density = None
+        if options.density_from is not None:
+            ra, dec = _catalog_positions(store, options.density_from)
+            density = density_from(options.density_from, options.density_area, ra, dec)
     pairs, params = match_arrays(lt, rt, options, left_name=left, right_name=right,
                                  frame_sigma=frame, density=density)
     method = ("radius" if options.radius is not None else

@@ -35,7 +35,7 @@ from xcat.errors import XcatError
 from xcat.jobs.products.link import row_label
 from xcat.jobs.products.model import LinkResult, ProductBuild
 from xcat.store import registry, sqlbuild
-from xcat.store.db import Database
+from xcat.store.db import Database, writes
 from xcat.store.migrations import schema_version
 from xcat.store.sql import fetch_dicts, transaction
 from xcat.version import __version__
@@ -65,6 +65,7 @@ def product_name(file: Path, name: str | None) -> str:
     return check_name(stem if stem[:1].isalpha() else f"p_{stem}")
 
 
+@writes
 def install_product(store: Database, build: ProductBuild, link: LinkResult, *, source: str,
                     detail: str, sha256: str, replace: bool = False) -> list[str]:
     """Store ``build`` with its links as table ``build.name`` and register it atomically.

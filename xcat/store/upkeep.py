@@ -1,0 +1,206 @@
+"""Keeping a store sound between operations: where its views point (a copied or moved
+store), leftovers of interrupted ingests, and superseded catalog versions.
+
+Catalog folders are versions (``catalogs/<name>-<token>``, see
+:func:`xcat.store.layout.version_dir`); the registry row names the live one. Anything
+else under ``catalogs/`` is a leftover: a superseded version, a version written by an
+ingest killed before its COMMIT, a staging folder of a dead ingest, or a ``.trash-``
+folder of an older xcat. Write sessions remove them (and say so on stderr); staging
+folders of an ingest still running are recognised by the lock it holds and kept.
+
+The views name Parquet files by absolute path and check which DuckDB file they belong
+to (:func:`xcat.store.sqlbuild.parquet_view`). When xcat opens a store whose
+``store_info.root`` is another path (it was copied or moved), a write session re-points
+the views; a read-only handle reads through temporary views over its own files instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from xcat.store import layout, log, migrations, registry, sqlbuild, views, xray_views
+from xcat.store.faults import crash_point
+
+#: Temporary views this connection created for a moved, read-only store.
+_TEMP: dict[int, list[str]] = {}
+
+
+def db_paths(db_file: Path) -> tuple[str, ...]:
+    """The DuckDB file's path as opened, then resolved (symlinks), without repeats."""
+    as_opened = str(db_file)
+    return tuple(dict.fromkeys((as_opened, os.path.realpath(as_opened))))
+
+
+def recorded_root(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The DuckDB file the views were built for (None before migration 014)."""
+    if "store_info" not in registry.table_names(con):
+        return None
+    rows = con.execute("SELECT value FROM store_info WHERE key = 'root'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def needs(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
+          writable: bool) -> set[str]:
+    """What an open must fix: pending ``migrations``, a moved ``root``, ``strays``."""
+    todo = set()
+    if {v for v, _, _ in migrations.available()} - set(migrations.applied(con)):
+        todo.add("migrations")
+    if recorded_root(con) not in db_paths(db_file):
+        todo.add("root")
+    if writable and strays(con, root):
+        todo.add("strays")
+    return todo
+
+
+def record_root(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
+    """Record where the views point and the file's DuckDB storage format."""
+    tags = con.execute("SELECT tags FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchall()
+    fmt = (tags[0][0] or {}).get("storage_version", "unknown") if tags else "unknown"
+    for key, value in (("root", db_paths(db_file)[0]), ("storage_version", fmt)):
+        con.execute("INSERT OR REPLACE INTO store_info (key, value) VALUES ($k, $v)",
+                    {"k": key, "v": value})
+
+
+def session(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
+            write: bool) -> None:
+    """Start of every session: re-point a moved store (write) or shadow its views with
+    temporary ones (read), and remove leftovers (write).
+    """
+    moved = recorded_root(con) not in db_paths(db_file)
+    if write:
+        remove_strays(con, root)
+        if moved and "store_info" in registry.table_names(con):
+            views.ensure(con, root, db_paths(db_file))
+            record_root(con, db_file)
+            log.info("the store is at a new path, %s: its views now read the files here",
+                     root)
+    elif moved:
+        _temp_views(con, root, db_file)
+
+
+def end_session(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the temporary views of a moved read-only store and any open transaction."""
+    for name in _TEMP.pop(id(con), []):
+        con.execute(f"DROP VIEW IF EXISTS temp.main.{sqlbuild.quote(name)}")
+    with contextlib.suppress(duckdb.Error):  # no transaction open: the usual case
+        con.execute("ROLLBACK")
+
+
+def _temp_views(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path) -> None:
+    made = []
+    for row in registry.catalog_rows(con):
+        internal = xray_views.hats_view(row["name"])
+        glob = layout.catalog_glob(root / row["path"])
+        body = sqlbuild.parquet_view(internal, glob, db_paths(db_file)).replace(
+            "CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1)
+        con.execute(body)
+        made.append(internal)
+    _TEMP[id(con)] = made
+    log.debug("read-only store at a new path: %d catalogs read through temporary views",
+              len(made))
+
+
+def live_folders(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the folders under ``catalogs/`` that the registry points at."""
+    return {Path(r["path"]).name for r in registry.catalog_rows(con)}
+
+
+def strays(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
+    """Folders and files under ``catalogs/`` that no catalog uses and no running ingest
+    is writing.
+    """
+    folder = root / layout.CATALOGS_DIR
+    if not folder.is_dir():
+        return []
+    live = live_folders(con)
+    out = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name in live:
+            continue
+        if entry.name.startswith(layout.STAGING_PREFIX) and _ingest_running(entry):
+            continue
+        out.append(entry)
+    return out
+
+
+def remove_strays(con: duckdb.DuckDBPyConnection, root: Path) -> int:
+    """Remove :func:`strays` (call with the write lock held); say so on stderr."""
+    found = strays(con, root)
+    for entry in found:
+        what = _describe(entry)
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        log.info("removed %s/%s (%s)", layout.CATALOGS_DIR, entry.name, what)
+    return len(found)
+
+
+def remove_versions(root: Path, folders: list[str]) -> None:
+    """Remove catalog versions the registry no longer names (after the COMMIT that
+    superseded them, with the write lock still held: no reader is between its registry
+    read and its file reads).
+    """
+    for name in folders:
+        path = root / name
+        if path.exists():
+            crash_point("removing")
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _describe(entry: Path) -> str:
+    if entry.name.startswith(layout.STAGING_PREFIX):
+        return "left by an interrupted ingest"
+    if entry.name.startswith(layout.TRASH_PREFIX):
+        return "a replaced catalog an older xcat did not remove"
+    return "a catalog version no catalog uses: superseded, or from an interrupted ingest"
+
+
+def _ingest_running(entry: Path) -> bool:
+    """Whether the ingest that wrote this staging entry still holds its lock."""
+    if entry.name.endswith(".lock"):  # .staging-<token>.lock
+        token = entry.name.removeprefix(layout.STAGING_PREFIX).removesuffix(".lock")
+    else:  # .staging-<name>-<token>
+        token = entry.name.rsplit("-", 1)[-1]
+    lock = layout.staging_lock(entry.parent.parent, token)
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+class StagingLock:
+    """Held by an ingest while it writes staging folders: a live ingest's folders are
+    never mistaken for leftovers.
+    """
+
+    def __init__(self, root: Path, token: str):
+        self.path = layout.staging_lock(root, token)
+        self.fd: int | None = None
+
+    def __enter__(self) -> StagingLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.path.unlink(missing_ok=True)
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
