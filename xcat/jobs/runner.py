@@ -224,7 +224,6 @@ def _swap(store: Database, staged: dict, orphans: list[str], prov: Provenance,
         for folder in renamed:  # not live: the registry still names the old versions
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    crash_point("after-commit")
     upkeep.remove_versions(store.path, superseded)
 
 
@@ -258,7 +257,6 @@ def _commit(store: Database, staged: dict, orphans: list[str], prov: Provenance,
         for name in orphans:
             drop_catalog_views(con, name)
         refresh_views(con, store.path, upkeep.db_paths(store.db_file))
-        crash_point("before-commit")
 
 
 def _auto_description(name: str) -> str | None:

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from xcat.errors import XcatError
+from xcat.store.faults import crash_point
 
 
 def quote_ident(name: str) -> str:
@@ -75,7 +76,9 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             raise XcatError(f"store update failed, nothing changed "
                             f"({str(exc).splitlines()[0]})") from exc
         raise
+    crash_point("commit")
     con.execute("COMMIT")
+    crash_point("committed")
 
 
 def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
