@@ -40,9 +40,10 @@ def db_paths(db_file: Path) -> tuple[str, ...]:
 
 def recorded_root(con: duckdb.DuckDBPyConnection) -> str | None:
     """The DuckDB file the views were built for (None before migration 014)."""
-    if "store_info" not in registry.table_names(con):
+    try:
+        rows = con.execute("SELECT value FROM store_info WHERE key = 'root'").fetchall()
+    except duckdb.CatalogException:  # a store from before migration 014
         return None
-    rows = con.execute("SELECT value FROM store_info WHERE key = 'root'").fetchall()
     return rows[0][0] if rows else None
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
+
 from xcat import resources
 from xcat.store import layout, sqlbuild, upkeep
 from xcat.store.db import Database, reads
@@ -80,7 +82,12 @@ def run_audits(store: Database) -> list[AuditResult]:
         for audit in audits:
             sql = audit_query(audit, ctes)
             params = {"name": name, "n_rows": n_rows} if "$n_rows" in sql else {}
-            rows = store.con.execute(sql, params).fetchall()
+            try:
+                rows = store.con.execute(sql, params).fetchall()
+            except duckdb.Error as exc:  # files gone or damaged: the disk check says which
+                results.append(AuditResult("catalog_readable", name, 1,
+                                           [str(exc).strip().splitlines()[0]]))
+                break
             results.append(AuditResult(audit, name, len(rows), rows[:3]))
     results.extend(_xmatch_audits(store))
     return results
