@@ -74,12 +74,14 @@ def check_kinds(kinds: list[str]) -> bool:
 
 
 def owned_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Lower-case names of every object the store owns."""
+    """Lower-case names of every object the store owns (computed products included)."""
     names = schema_objects() | view_names() | {"store_info"}
     for row in registry.catalog_rows(con):
         n = row["name"]
         names |= {n, xray_views.hats_view(n), xray_views.staging_view(n),
                   xray_views.position_errors_view(n)}
+    for name, wide in con.execute("SELECT name, wide_view FROM products").fetchall():
+        names |= {name} | ({wide} if wide else set())
     return {n.lower() for n in names}
 
 
