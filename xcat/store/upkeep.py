@@ -47,13 +47,20 @@ def recorded_root(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
+def moved(con: duckdb.DuckDBPyConnection, db_file: Path) -> bool:
+    """Whether the views were built for the DuckDB file at another path: the store was
+    copied or moved, or is opened through another symbolic link (DuckDB names the file
+    by the path it was opened with, which the views' guard compares)."""
+    return recorded_root(con) not in db_paths(db_file)
+
+
 def needs(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
           writable: bool) -> set[str]:
     """What an open must fix: pending ``migrations``, a moved ``root``, ``strays``."""
     todo = set()
     if {v for v, _, _ in migrations.available()} - set(migrations.applied(con)):
         todo.add("migrations")
-    if recorded_root(con) not in db_paths(db_file):
+    if moved(con, db_file):
         todo.add("root")
     if writable and strays(con, root):
         todo.add("strays")
@@ -75,15 +82,15 @@ def session(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
     """Start of every session: re-point a moved store (write) or shadow its views with
     temporary ones (read), and remove leftovers (write).
     """
-    moved = recorded_root(con) not in db_paths(db_file)
+    elsewhere = moved(con, db_file)
     if write:
         remove_strays(con, root)
-        if moved and "store_info" in registry.table_names(con):
+        if elsewhere and "store_info" in registry.table_names(con):
             views.ensure(con, root, db_paths(db_file))
             record_root(con, db_file)
             log.info("the store is at a new path, %s: its views now read the files here",
                      root)
-    elif moved:
+    elif elsewhere:
         _temp_views(con, root, db_file)
 
 
