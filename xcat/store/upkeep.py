@@ -51,7 +51,7 @@ def moved(con: duckdb.DuckDBPyConnection, db_file: Path) -> bool:
     """Whether the views were built for the DuckDB file at another path: the store was
     copied or moved, or is opened through another symbolic link (DuckDB names the file
     by the path it was opened with, which the views' guard compares)."""
-    return recorded_root(con) not in db_paths(db_file)
+    return recorded_root(con) != db_paths(db_file)[0]
 
 
 def needs(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
