@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from xcat.errors import XcatError
-from xcat.io.table import ColumnMeta
+from xcat.io.table import ColumnMeta, without_null_types
 from xcat.store.migrations import schema_objects
 from xcat.store.views import view_names
 
@@ -55,7 +55,7 @@ class CatalogBuild:
             md = {k: v for k, v in (("unit", m.unit), ("ucd", m.ucd),
                                     ("description", m.description)) if v}
             fields.append(f.with_metadata({k.encode(): v.encode() for k, v in md.items()}))
-        return self.table.cast(pa.schema(fields))
+        return without_null_types(self.table.cast(pa.schema(fields)))
 
 
 def check_name(name: str) -> str:

@@ -44,3 +44,17 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def without_null_types(table: pa.Table) -> pa.Table:
+    """Columns whose every value is empty come as Arrow's ``null`` type (DuckDB ``"NULL"``),
+    which older DuckDB releases cannot bind in a view: store them as text.
+
+    Examples
+    --------
+    >>> without_null_types(pa.table({"label": pa.nulls(2)})).schema.field("label").type
+    DataType(string)
+    """
+    fields = [f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
+    schema = pa.schema(fields, metadata=table.schema.metadata)
+    return table if schema.equals(table.schema) else table.cast(schema)

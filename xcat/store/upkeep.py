@@ -40,17 +40,14 @@ def db_paths(db_file: Path) -> tuple[str, ...]:
 
 def recorded_root(con: duckdb.DuckDBPyConnection) -> str | None:
     """The DuckDB file the views were built for (None before migration 014)."""
-    try:
-        rows = con.execute("SELECT value FROM store_info WHERE key = 'root'").fetchall()
-    except duckdb.CatalogException:  # a store from before migration 014
-        return None
-    return rows[0][0] if rows else None
+    return _recorded("root", con)
 
 
 def moved(con: duckdb.DuckDBPyConnection, db_file: Path) -> bool:
     """Whether the views were built for the DuckDB file at another path: the store was
     copied or moved, or is opened through another symbolic link (DuckDB names the file
-    by the path it was opened with, which the views' guard compares)."""
+    by the path it was opened with, which the views' guard compares).
+    """
     return recorded_root(con) != db_paths(db_file)[0]
 
 
@@ -60,7 +57,7 @@ def needs(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
     todo = set()
     if {v for v, _, _ in migrations.available()} - set(migrations.applied(con)):
         todo.add("migrations")
-    if moved(con, db_file):
+    if moved(con, db_file) or _recorded("storage_version", con) != _storage_tag(con):
         todo.add("root")
     if writable and strays(con, root):
         todo.add("strays")
@@ -69,12 +66,24 @@ def needs(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
 
 def record_root(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
     """Record where the views point and the file's DuckDB storage format."""
-    tags = con.execute("SELECT tags FROM duckdb_databases() "
-                       "WHERE database_name = current_database()").fetchall()
-    fmt = (tags[0][0] or {}).get("storage_version", "unknown") if tags else "unknown"
-    for key, value in (("root", db_paths(db_file)[0]), ("storage_version", fmt)):
+    for key, value in (("root", db_paths(db_file)[0]), ("storage_version", _storage_tag(con))):
         con.execute("INSERT OR REPLACE INTO store_info (key, value) VALUES ($k, $v)",
                     {"k": key, "v": value})
+
+
+def _storage_tag(con: duckdb.DuckDBPyConnection) -> str:
+    """DuckDB's tag of the file's storage format (``v1.0.0+`` for the v1.1.0 format)."""
+    tags = con.execute("SELECT tags FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchall()
+    return (tags[0][0] or {}).get("storage_version", "unknown") if tags else "unknown"
+
+
+def _recorded(key: str, con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        rows = con.execute("SELECT value FROM store_info WHERE key = $k", {"k": key}).fetchall()
+    except duckdb.CatalogException:  # a store from before migration 014
+        return None
+    return rows[0][0] if rows else None
 
 
 def session(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,

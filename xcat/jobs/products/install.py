@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from xcat.catalog.build import check_name
 from xcat.errors import XcatError
+from xcat.io.table import without_null_types
 from xcat.jobs.products.link import row_label
 from xcat.jobs.products.model import LinkResult, ProductBuild
 from xcat.store import registry, sqlbuild
@@ -160,7 +161,7 @@ def _with_links(build: ProductBuild, link: LinkResult) -> pa.Table:
                       "_link_sep_arcsec": pa.array(link.sep_arcsec, pa.float64())})
     for name in build.table.column_names:
         front = front.append_column(name, build.table.column(name))
-    return front
+    return without_null_types(front)
 
 
 def _examples(build: ProductBuild, link: LinkResult) -> str:
