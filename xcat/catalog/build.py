@@ -71,12 +71,20 @@ def check_name(name: str) -> str:
 
 
 def parse_map(spec: str | None) -> list[tuple[str, str, str | None]]:
-    """Parse ``--map "new=old,flux=FLUX[mW/m2]"`` into (new, old, unit) triples."""
+    """Parse ``--map "new=old,flux=FLUX[mW/m2]"`` into (new, old, unit) triples; the
+    unit is None when not given and ``""`` for ``NEW=OLD[]`` (no unit).
+
+    Examples
+    --------
+    >>> parse_map("f=F[mW/m2],g=G[],h=H")
+    [('f', 'F', 'mW/m2'), ('g', 'G', ''), ('h', 'H', None)]
+    """
     out = []
     for item in filter(None, (s.strip() for s in (spec or "").split(","))):
-        m = re.fullmatch(r"([^=\s]+)\s*=\s*([^\[\s]+)\s*(?:\[(.+)\])?", item)
+        m = re.fullmatch(r"([^=\s]+)\s*=\s*([^\[\s]+)\s*(?:\[(.*)\])?", item)
         if not m:
-            raise XcatError(f"--map entry '{item}' is not NEW=OLD or NEW=OLD[unit]")
+            raise XcatError(f"--map entry '{item}' is not NEW=OLD, NEW=OLD[unit] or "
+                            "NEW=OLD[] (no unit)")
         out.append((m[1], m[2], m[3]))
     return out
 
@@ -108,14 +116,18 @@ ROW_ID = "row_id"
 
 
 def _id_like(table: pa.Table, names: list[str]) -> list[str]:
-    """Columns among ``names`` that identify rows: string or integer, no NULL, unique."""
+    """Columns among ``names`` that identify rows: string or integer, no NULL or blank,
+    unique.
+    """
     out = []
     for col in names:
         arr = table.column(col)
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
                 or pa.types.is_integer(arr.type)) or arr.null_count:
             continue
-        if pc.count_distinct(arr).as_py() == table.num_rows:
+        blank = not pa.types.is_integer(arr.type) and pc.any(pc.equal(
+            pc.utf8_trim_whitespace(arr), "")).as_py()  # a blank name identifies nothing
+        if not blank and pc.count_distinct(arr).as_py() == table.num_rows:
             out.append(col)
     return out
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from xcat.catalog import values
 from xcat.catalog.build import ROW_ID, CatalogBuild, check_name, check_unique, choose_key, parse_map
 from xcat.catalog.detections import split_detections
 from xcat.errors import XcatError
@@ -20,18 +21,27 @@ from xcat.store.kinds import CatalogDefinition, pick
 
 def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
             ra: str | None = None, dec: str | None = None, key: str | None = None,
-            mapping: str | None = None, pos_err: tuple[str, ...] = ()) -> list[CatalogBuild]:
-    """Clean, convert and check ``inp``; return the catalog(s) it becomes."""
+            mapping: str | None = None, pos_err: tuple[str, ...] = (),
+            invalid_as_null: bool = False, strict_units: bool = True) -> list[CatalogBuild]:
+    """Clean, convert and check ``inp``; return the catalog(s) it becomes.
+
+    ``invalid_as_null`` stores negative, infinite or non-numeric energy fluxes and
+    positional errors as NULL (with a warning) instead of refusing them;
+    ``strict_units=False`` keeps a unit astropy does not know (a service's answer)
+    instead of refusing it (:mod:`xcat.catalog.values`).
+    """
     check_name(name)
     renamed = fold_duplicates(inp, keep_identical=definition.detections)
     _apply_map(inp, parse_map(mapping))
+    values.check_units(inp, strict=strict_units)
     ra_col, dec_col = coords.find_position_columns(inp, ra or _if_present(inp, definition.ra),
                                                    dec or _if_present(inp, definition.dec))
     ra_arr = coords.to_degrees(inp, ra_col, is_ra=True)
     dec_arr = coords.to_degrees(inp, dec_col, is_ra=False)
     inp.table = _set(_set(inp.table, ra_col, ra_arr), dec_col, dec_arr)
     _assume_units(inp, definition, renamed)
-    _canonical_units(inp, definition, pos_err, skip={ra_col, dec_col})
+    physical = _canonical_units(inp, definition, pos_err, skip={ra_col, dec_col})
+    values.check_values(inp, physical, invalid_as_null=invalid_as_null)
     _computed_columns(inp, definition)
     for col, text in definition.descriptions.items():
         if col in inp.meta and not inp.meta[col].description:
@@ -40,7 +50,7 @@ def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
     if key_col and key_col not in inp.table.column_names:
         raise XcatError(f"{inp.source}: no key column '{key_col}'")
     if key_col:
-        _check_key_present(inp, key_col)
+        values.check_keys_present(inp, key_col)
     if definition.detections:
 
         return split_detections(inp, definition, name=name, ra=ra_col, dec=dec_col,
@@ -103,6 +113,9 @@ def _apply_map(inp: InputTable, entries: list[tuple[str, str, str | None]]) -> N
         if unit:
             units.parse_unit(unit, f"--map {new}")
             meta.unit = unit
+        elif unit == "":  # NEW=OLD[]: the column has no unit, whatever the file says
+            meta.source_unit = f"{meta.unit} (dropped by --map)" if meta.unit else None
+            meta.unit = None
         inp.meta[new] = meta
         cols = [new if c == old else c for c in cols]
     inp.table = inp.table.rename_columns(cols)
@@ -125,10 +138,14 @@ def _assume_units(inp: InputTable, d: CatalogDefinition, renamed: dict[str, str]
 
 
 def _canonical_units(inp: InputTable, d: CatalogDefinition, pos_err: tuple[str, ...],
-                     skip: set[str]) -> None:
+                     skip: set[str]) -> dict[str, str]:
+    """Convert positional errors to arcsec and energy fluxes to erg/s/cm2; return those
+    columns, each with what it holds (for :func:`xcat.catalog.values.check_values`).
+    """
     for col in pos_err:
         if col not in inp.table.column_names:
             raise XcatError(f"{inp.source}: no column '{col}' for --pos-err")
+    physical = {}
     for col in inp.table.column_names:
         if col in skip:
             continue
@@ -140,8 +157,10 @@ def _canonical_units(inp: InputTable, d: CatalogDefinition, pos_err: tuple[str, 
                           and declared.physical_type == "angle"))
         if is_pos_err:
             target = units.ARCSEC
+            physical[col] = "--pos-err" if col in pos_err else "positional error"
         elif units.is_energy_flux(declared):
             target = units.ENERGY_FLUX
+            physical[col] = "energy flux"
         else:
             continue
         arr = inp.table.column(col).combine_chunks()
@@ -151,6 +170,7 @@ def _canonical_units(inp: InputTable, d: CatalogDefinition, pos_err: tuple[str, 
         inp.table = _set(inp.table, col, units.convert_column(arr, meta.unit, target, where))
         meta.source_unit = meta.source_unit or meta.unit
         meta.unit = target
+    return physical
 
 
 def _is_position_error_ucd(ucd: str | None) -> bool:
@@ -179,9 +199,3 @@ def _choose_key(inp: InputTable) -> str:
         inp.notes[-1] = inp.notes[-1].replace(f"'{ROW_ID}'", f"'{name}'")
     return name
 
-
-def _check_key_present(inp: InputTable, key: str) -> None:
-    col = inp.table.column(key)
-    if col.null_count:
-        i = col.is_null().to_pylist().index(True)
-        raise XcatError(f"{inp.source}: row {i + 1} has an empty key '{key}'")

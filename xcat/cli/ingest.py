@@ -15,7 +15,9 @@ import click
 from xcat.cli.app import cli, emit, open_store, rows_options, show
 from xcat.jobs.products.kinds import ProductKind, product_kinds
 
-FILE = click.Path(dir_okay=False, path_type=Path)
+#: A file argument: existence and kind are checked by the readers, so that a directory
+#: or a missing file is one ``xcat: error:`` line, like any other bad input.
+FILE = click.Path(path_type=Path)
 TYPES = {"str": None, "float": float}
 
 
@@ -39,6 +41,12 @@ def _run(ctx: click.Context, job, *, replace: bool = False, dry_run: bool = Fals
     for line in run(ctx.obj["store"], job, replace=replace, progress=True, dry_run=dry_run,
                     wait=ctx.obj["wait"]):
         emit(line)
+
+
+_invalid_option = click.option(
+    "--invalid-as-null", is_flag=True, help="Store negative, infinite or non-numeric "
+    "energy fluxes and positional errors as NULL (with a warning) instead of refusing "
+    "the file.")
 
 
 def _from_source(ctx: click.Context, kind: str, *, file=None, cone=None, object_name=None,
@@ -71,6 +79,7 @@ _remote_options = _options(
 @ingest.command("csc")
 @click.argument("file", required=False, type=FILE)
 @_remote_options
+@_invalid_option
 @click.option("--release", type=click.Choice(["2.1", "2.0"]), default=None,
               help="CSC release to query (default 2.1; catalog csc21 or csc20).")
 @click.option("--with-detections", is_flag=True, help="Also fetch one row per observation "
@@ -95,6 +104,7 @@ def ingest_csc(ctx: click.Context, release: str | None, with_detections: bool,
 @ingest.command("2rxs")
 @click.argument("file", required=False, type=FILE)
 @_remote_options
+@_invalid_option
 @click.option("--upload", default=None, type=FILE,
               help="Match every row of this table to 2RXS at HEASARC (TAP upload join).")
 @click.option("--upload-name", default=None, help="Catalog name of the uploaded table "
@@ -125,6 +135,7 @@ def ingest_2rxs(ctx: click.Context, upload_name: str | None, upload_ra: str | No
 @ingest.command("erass1")
 @click.argument("file", required=False, type=FILE)
 @_remote_options
+@_invalid_option
 @click.pass_context
 def ingest_erass1(ctx: click.Context, **source) -> None:
     """Load eROSITA eRASS1 Main (HEASARC erass1main) from a file or a cone.
@@ -142,10 +153,12 @@ def ingest_erass1(ctx: click.Context, **source) -> None:
 @click.option("--ra", default=None, help="RA column (found automatically when unambiguous).")
 @click.option("--dec", default=None, help="Dec column (found automatically when unambiguous).")
 @click.option("--key", default=None, help="Unique source key column.")
-@click.option("--map", "mapping", default=None, help='Renames/units: "new=old,flux=F[mW/m2]".')
+@click.option("--map", "mapping", default=None, help='Renames/units: '
+              '"new=old,flux=F[mW/m2]" (new=old[] drops a unit the file gives).')
 @click.option("--pos-err", multiple=True, help="Positional-error column (stored in arcsec).")
 @click.option("--format", "fmt", default=None, help="Input format if the name does not tell.")
 @click.option("--replace", is_flag=True, help="Replace a catalog of this name from another source.")
+@_invalid_option
 @click.pass_context
 def ingest_table(ctx: click.Context, replace: bool, **options) -> None:
     """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions.
@@ -162,12 +175,14 @@ _catalog_options = _options(
     click.option("--ra", default=None, help="RA column (default: the kind's)."),
     click.option("--dec", default=None, help="Dec column (default: the kind's)."),
     click.option("--key", default=None, help="Unique key column (default: the kind's)."),
-    click.option("--map", "mapping", default=None, help='Renames/units: "new=old[unit]".'),
+    click.option("--map", "mapping", default=None, help='Renames/units: "new=old[unit]" '
+                 '(new=old[] drops a unit the file gives).'),
     click.option("--pos-err", multiple=True, help="Positional-error column (arcsec)."),
     click.option("--format", "fmt", default=None, help="Input format if the name "
                  "does not tell."),
     click.option("--replace", is_flag=True, help="Replace a catalog of this name from "
-                 "another source."))
+                 "another source."),
+    _invalid_option)
 _cone_options = _options(
     click.option("--cone", default=None, help='Cone centre "RA DEC" (deg or sexagesimal).'),
     click.option("--radius", default=None, help="Cone radius with a unit (2arcmin)."),

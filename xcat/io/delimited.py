@@ -4,6 +4,7 @@ mixed-spelling booleans. Sexagesimal coordinates are parsed in :mod:`xcat.coords
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -21,15 +22,7 @@ DUP_SUFFIX = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)$")
 
 def read_delimited(path: Path, sep: str = ",") -> InputTable:
     """Read a CSV/TSV (or pandas ``.frame``) export and clean its quirks."""
-    try:
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                         skipinitialspace=False, comment=None)
-    except pd.errors.ParserError as exc:
-        raise XcatError(f"{path}: malformed CSV ({str(exc).strip()})") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise XcatError(f"{path}: the file is empty") from exc
-    except UnicodeDecodeError as exc:
-        raise XcatError(f"{path}: not a text table ({exc.reason})") from exc
+    df = read_text_frame(path, sep)
     notes: list[str] = []
     df = _drop_index_column(df, notes)
     cols = {}
@@ -38,6 +31,50 @@ def read_delimited(path: Path, sep: str = ",") -> InputTable:
     table = pa.table(cols)
     meta = {n: ColumnMeta(source_column=n) for n in table.column_names}
     return InputTable(table, meta, str(path), "csv", notes)
+
+
+def read_text_frame(path: Path, sep: str = ",", **options) -> pd.DataFrame:
+    """A delimited text file as a DataFrame of strings (cells as written, blanks ``""``).
+
+    Every row must hold as many fields as the header: pandas pads a short row with
+    blanks, so a file cut mid-row (or a row written with another delimiter) would load
+    with its last values missing. ``options`` go to :func:`pandas.read_csv`.
+
+    Examples
+    --------
+    >>> read_text_frame(Path("cut.csv"))                              # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    xcat.errors.XcatError: cut.csv: line 3 has 2 fields, the header 3 (is the file cut ...
+    """
+    if path.is_dir():
+        raise XcatError(f"{path}: is a directory, not a table file")
+    options = {"skipinitialspace": False, "comment": None, **options}
+    try:
+        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, **options)
+    except pd.errors.ParserError as exc:
+        raise XcatError(f"{path}: malformed CSV ({str(exc).strip()})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise XcatError(f"{path}: the file is empty") from exc
+    except UnicodeDecodeError as exc:
+        raise XcatError(f"{path}: not a text table ({exc.reason})") from exc
+    _check_row_lengths(path, sep, len(df.columns))
+    return df
+
+
+def _check_row_lengths(path: Path, sep: str, n_header: int) -> None:
+    """Refuse a row with fewer fields than the header (blank lines are skipped, as
+    pandas does; longer rows are pandas' own error).
+    """
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        next(reader, None)
+        for row in reader:
+            if len(row) < n_header and any(c.strip() for c in row):
+                raise XcatError(f"{path}: line {reader.line_num} has {len(row)} field"
+                                f"{'s' if len(row) != 1 else ''}, the header {n_header} "
+                                "(is the file cut short, or the row written with another "
+                                "delimiter?)")
 
 
 def _drop_index_column(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

@@ -8,6 +8,8 @@ through :mod:`xcat.io.ds9`.
 
 from __future__ import annotations
 
+import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from xcat.errors import XcatError
 from xcat.io.delimited import read_delimited
 from xcat.io.ds9 import read_ds9
 from xcat.io.table import ColumnMeta, InputTable
+
+log = logging.getLogger(__name__)
 
 FORMATS = {
     ".vot": "votable", ".votable": "votable", ".xml": "votable",
@@ -84,22 +88,50 @@ def _read_parquet(path: Path) -> InputTable:
     return InputTable(table, meta, str(path), "parquet")
 
 
-def _read_astropy(path: Path, kind: str) -> InputTable:
-    from astropy.table import Table
-    from astropy.units import UnitsWarning
+#: VOTable cells that stand for a missing value although they are not numbers (W30).
+MISSING_MARKERS = {"", "null", "none", "-", "--", "n/a", "na", "?"}
+#: VOTable warnings that mean a value was lost: an invalid float literal (W30, unless a
+#: missing-value marker), an integer out of range (W51).
+VALUE_LOST = ("W30", "W51")
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnitsWarning)
+
+def _read_astropy(path: Path, kind: str) -> InputTable:
+    """Read with astropy, its warnings caught (never printed: a failure is one line;
+    ``-v`` shows them); a VOTable value astropy would silently blank is an error.
+    """
+    from astropy.table import Table
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         if kind == "votable":
             from astropy.io.votable import parse
 
-            vot = parse(str(path), verify="ignore")
+            vot = parse(str(path), verify="warn")
             t = vot.get_first_table().to_table(use_names_over_ids=True)
         elif kind == "fits":
             t = Table.read(path, format="fits", character_as_bytes=False)
         else:
             t = Table.read(path, format="ascii.ecsv")
+    for w in caught:
+        _value_lost(path, w.message)
+        log.debug("%s: %s", path.name, str(w.message).splitlines()[0])
     return from_astropy(t, str(path), kind)
+
+
+def _value_lost(path: Path, message: Warning) -> None:
+    """Raise when a VOTable warning says a cell's value was dropped."""
+    code = type(message).__name__
+    if code not in VALUE_LOST:
+        return
+    text = str(message)
+    literal = re.search(r"'(.*)'", text)
+    if code == "W30" and literal and literal[1].strip().lower() in MISSING_MARKERS:
+        return
+    where = re.match(r".*?:(\d+):\d+: ", text)
+    detail = text[where.end():] if where else text
+    detail = detail.replace("  Treating as empty.", "").strip().rstrip(".")
+    line = f"line {where[1]}: " if where else ""
+    raise XcatError(f"{path}: {line}{detail} (the value would be lost)")
 
 
 def from_astropy(t, source: str, fmt: str) -> InputTable:

@@ -59,6 +59,9 @@ class FileJob(Job):
         Input format when the file name does not tell.
     max_rows : int
         Most rows a HATS partition may hold (hats-import's ``pixel_threshold``).
+    invalid_as_null : bool
+        Store negative, infinite or non-numeric energy fluxes and positional errors as
+        NULL (with a warning) instead of refusing the file.
     """
 
     kind: str
@@ -71,6 +74,7 @@ class FileJob(Job):
     pos_err: tuple[str, ...] = ()
     fmt: str | None = None
     max_rows: int = hats_writer.MAX_PARTITION_ROWS
+    invalid_as_null: bool = False
 
     def __post_init__(self) -> None:
         load_definition(self.kind)
@@ -94,9 +98,10 @@ class FileJob(Job):
             key = _any_case(inp, definition.key)
         detail = options_detail({"kind": self.kind, "ra": ra, "dec": dec, "key": key,
                                  "map": self.mapping, "pos_err": list(self.pos_err) or None,
-                                 "format": self.fmt})
+                                 "format": self.fmt, "invalid_as_null": self.invalid_as_null})
         builds = prepare(inp, definition, name=name, ra=ra, dec=dec, key=key,
-                         mapping=self.mapping, pos_err=self.pos_err)
+                         mapping=self.mapping, pos_err=self.pos_err,
+                         invalid_as_null=self.invalid_as_null)
         return CatalogInstall([(builds, Provenance(str(file), detail, sha256_of(file)))],
                               max_rows=self.max_rows)
 

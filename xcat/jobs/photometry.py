@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,18 +205,23 @@ def _read_header(path: Path):
 
     if not path.exists():
         raise XcatError(f"{path}: no such WCS file")
-    try:
-        with fits.open(path) as hdul:
-            for hdu in hdul:
-                if "CTYPE1" in hdu.header:
-                    return hdu.header.copy()
-            return hdul[0].header.copy()
-    except OSError:
-        pass
-    try:
-        return fits.Header.fromtextfile(str(path))
-    except Exception as exc:
-        raise XcatError(f"{path}: not a FITS file or FITS header text ({exc})") from exc
+    if path.is_dir():
+        raise XcatError(f"{path}: is a directory, not a FITS file or header text")
+    with warnings.catch_warnings(record=True):  # astropy's verify warnings: never printed
+        warnings.simplefilter("always")
+        try:
+            with fits.open(path) as hdul:
+                for hdu in hdul:
+                    if "CTYPE1" in hdu.header:
+                        return hdu.header.copy()
+                return hdul[0].header.copy()
+        except OSError:
+            pass
+        try:
+            return fits.Header.fromtextfile(str(path))
+        except Exception as exc:
+            raise XcatError(f"{path}: not a FITS file or FITS header text "
+                            f"({str(exc).strip() or type(exc).__name__})") from exc
 
 
 def _sha_text(text: str) -> str:

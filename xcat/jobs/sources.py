@@ -20,7 +20,8 @@ FLAGS = {"release": "--release", "with_detections": "--with-detections", "catalo
 def source_job(kind: str, source: Source, *, name: str | None = None, ra: str | None = None,
                dec: str | None = None, file_options: dict[str, Any] | None = None,
                remote_options: dict[str, Any] | None = None,
-               upload_options: dict[str, Any] | None = None) -> Job:
+               upload_options: dict[str, Any] | None = None,
+               invalid_as_null: bool = False) -> Job:
     """A :class:`FileJob` for FILE, an :class:`UploadJob` for ``--upload``, else a
     :class:`TapJob`; options that do not apply to the chosen source are refused.
 
@@ -28,6 +29,8 @@ def source_job(kind: str, source: Source, *, name: str | None = None, ra: str | 
     ``remote_options`` to service queries only (release, with_detections, catalog) and
     ``upload_options`` to ``--upload`` (upload_name, upload_ra, upload_dec, upload_key).
     ``ra``/``dec`` are a FILE's position columns, or a VizieR cone's.
+    ``invalid_as_null`` (FILE and service queries) stores invalid fluxes and positional
+    errors as NULL instead of refusing them.
 
     Examples
     --------
@@ -45,14 +48,17 @@ def source_job(kind: str, source: Source, *, name: str | None = None, ra: str | 
                 raise XcatError(f"{FLAGS.get(option, option)} applies to service queries, "
                                 "not to FILE")
         return FileJob(kind=kind, file=source.file, name=name, ra=ra, dec=dec,
-                       **(file_options or {}))
+                       invalid_as_null=invalid_as_null, **(file_options or {}))
     extra = [k for k, v in (file_options or {}).items() if v]
     if extra:
         flag = FLAGS.get(extra[0], "--" + extra[0].replace("_", "-"))
         raise XcatError(f"{flag} applies to FILE ingests only")
     if source.upload is not None:
+        if invalid_as_null:
+            raise XcatError("--invalid-as-null applies to FILE and cone ingests, "
+                            "not to --upload")
         return UploadJob(file=source.upload, radius=source.radius or "", adql=source.adql,
                          name=name, **upload)
     return TapJob(kind=kind, cone=source.cone, object_name=source.object_name,
                   radius=source.radius, adql=source.adql, name=name, ra_col=ra, dec_col=dec,
-                  **(remote_options or {}))
+                  invalid_as_null=invalid_as_null, **(remote_options or {}))

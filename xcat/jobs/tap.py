@@ -117,6 +117,7 @@ class TapJob(Job):
     catalog: str | None = None
     ra_col: str | None = None
     dec_col: str | None = None
+    invalid_as_null: bool = False
 
     def __post_init__(self) -> None:
         Source(cone=self.cone, object_name=self.object_name, radius=self.radius,
@@ -185,7 +186,8 @@ class TapJob(Job):
         answer = run_tap(q.service, q.adql)
         table = match_definition_case(answer.table, q.kind)
         builds, prov = prepare_table(table, source=q.service.url, detail=q.adql,
-                                     sha256=answer.sha256, kind=q.kind, name=q.name)
+                                     sha256=answer.sha256, kind=q.kind, name=q.name,
+                                     invalid_as_null=self.invalid_as_null)
         return CatalogInstall([(builds, prov)])
 
     def _default_name(self, service: Service) -> str:
@@ -199,16 +201,19 @@ class TapJob(Job):
 
 
 def prepare_table(table: Any, *, source: str, detail: str, sha256: str, kind: str,
-                  name: str) -> tuple[list[CatalogBuild], Provenance]:
+                  name: str, invalid_as_null: bool = False
+                  ) -> tuple[list[CatalogBuild], Provenance]:
     """Check an in-memory astropy Table (a TAP answer) without touching any store.
 
     ``source`` is where it came from (a service URL), ``detail`` how (the ADQL sent),
-    and ``sha256`` the hash of the bytes received.
+    and ``sha256`` the hash of the bytes received. A unit astropy does not know is kept
+    as the service wrote it (with a note): the user cannot correct a service's metadata.
     """
     inp = from_astropy(table, source, "service")
     if inp.table.num_rows == 0:
         raise XcatError(f"{source}: the service returned no rows")
-    builds = prepare(inp, load_definition(kind), name=name)
+    builds = prepare(inp, load_definition(kind), name=name, invalid_as_null=invalid_as_null,
+                     strict_units=False)
     return builds, Provenance(source, detail, sha256)
 
 

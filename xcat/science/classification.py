@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from xcat.errors import XcatError
+from xcat.io.delimited import read_text_frame
 from xcat.science.aliases import find, lookup, resolve_source, store_aliases
 from xcat.store.db import Database, writes
 from xcat.store.sql import transaction
@@ -164,6 +165,7 @@ def complete(store: Database, events: pd.DataFrame, *,
                                 f"(allowed: {', '.join(sorted(classes.values()))})")
         elif not human:
             raise XcatError(f"{at}a {ev['method']} event needs a class")
+        _check_probability(ev.get("probability"), at)
         donor = None
         if not _blank(ev.get("donor_class")):
             donor = DONOR.get(str(ev["donor_class"]).strip().lower())
@@ -185,6 +187,18 @@ def complete(store: Database, events: pd.DataFrame, *,
             state[cat][key] = {f: row[f] for f in FIELDS}
         rows.append(row)
     return rows
+
+
+def _check_probability(value: object, at: str) -> None:
+    """A class probability is a number in [0, 1] (or blank)."""
+    if _blank(value):
+        return
+    try:
+        p = float(str(value))
+    except ValueError:
+        raise XcatError(f"{at}probability '{value}' is not a number") from None
+    if not 0.0 <= p <= 1.0:  # NaN fails too
+        raise XcatError(f"{at}probability {value} is outside [0, 1]")
 
 
 def classify(store: Database, source: str, *, cls: str | None = None, catalog: str = "csc",
@@ -255,9 +269,12 @@ def import_classifications(store: Database, file: str | Path, *, catalog: str = 
     if not path.exists():
         raise XcatError(f"{path}: no such file")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        df = read_text_frame(path, skipinitialspace=True)  # a short (cut) row is an error
+    except ValueError as exc:
         raise XcatError(f"{path}: cannot read CSV ({str(exc).splitlines()[0]})") from exc
+    if df.empty:
+        raise XcatError(f"{path}: the file holds no rows")
+    n_all = len(df)
     df.columns = [c.strip() for c in df.columns]
     if {"name", "Class", "Class_prob"} <= set(df.columns):
         df = df[df["Class"].str.strip() != ""]  # unclassified rows
@@ -285,13 +302,12 @@ def import_classifications(store: Database, file: str | Path, *, catalog: str = 
         raise XcatError(f"{path}: neither an XRBID notes file (columns "
                         f"{', '.join(NOTES_COLUMNS)}) nor a MUWCLASS table (name, Class, "
                         f"Class_prob)")
-    bad = pd.to_numeric(events["probability"], errors="coerce").isna() & \
-        events["probability"].notna() & (events["probability"].astype(str).str.strip() != "")
+    given = events["probability"].notna() & (events["probability"].astype(str).str.strip() != "")
+    bad = given & ~pd.to_numeric(events["probability"], errors="coerce").between(0, 1)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise XcatError(f"{path}: column Class_prob, row {i + 1}: "
-                        f"'{events['probability'].iloc[i]}' is not a number")
-    n_all = len(pd.read_csv(path, dtype=str, keep_default_na=False))
+        row = bad[bad].index[0]  # the file's data row (unclassified rows were dropped)
+        raise XcatError(f"{path}: column Class_prob, row {row + 1}: "
+                        f"'{events['probability'][row]}' is not a probability in [0, 1]")
     events = events.reset_index(drop=True)
     rows = pd.DataFrame(complete(store, events, where=f"{path.name}: "))  # checks every row
     events = _drop_repeats(store, rows, catalog) if len(rows) else events

@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,20 @@ def _read(path: Path) -> tuple[Any, str]:
 
     if not path.exists():
         raise XcatError(f"{path}: no such file")
-    try:
-        if path.suffix.lower() in (".fits", ".fit", ".fz"):
-            return Table.read(path), "fits"
-        return Table.read(path, format="ascii.commented_header", header_start=3), "ascii"
-    except Exception as exc:  # astropy raises many types for unreadable files
-        raise XcatError(f"{path}: cannot read a distance table "
-                        f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-                        ) from exc
+    if path.is_dir():
+        raise XcatError(f"{path}: is a directory, not a distance table")
+    if path.stat().st_size == 0:
+        raise XcatError(f"{path}: the file is empty")
+    with warnings.catch_warnings(record=True):  # astropy's warnings: never printed
+        warnings.simplefilter("always")
+        try:
+            if path.suffix.lower() in (".fits", ".fit", ".fz"):
+                return Table.read(path), "fits"
+            return Table.read(path, format="ascii.commented_header", header_start=3), "ascii"
+        except Exception as exc:  # astropy raises many types for unreadable files
+            raise XcatError(f"{path}: cannot read a distance table "
+                            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                            ) from exc
 
 
 def load_distance_table(path: Path, preset: str | None = None) -> tuple[pd.DataFrame, str]:
@@ -64,6 +71,8 @@ def load_distance_table(path: Path, preset: str | None = None) -> tuple[pd.DataF
     6.7
     """
     table, _ = _read(path)
+    if len(table) == 0:
+        raise XcatError(f"{path}: the table holds no rows")
     cols = set(table.colnames)
     if preset is None:
         preset = next((k for k, p in PRESETS.items() if {p["name"], p["distance"]} <= cols),
@@ -94,16 +103,27 @@ def load_distance_table(path: Path, preset: str | None = None) -> tuple[pd.DataF
 
     names = np.array([str(v).strip() for v in table[p["name"]]], dtype=object)
     dist = numbers(p["distance"])
-    bad = np.flatnonzero(~(np.isnan(dist) | (dist > 0)))
-    if bad.size:
-        raise XcatError(f"{path}: column {p['distance']}, row {bad[0] + 1}: distance "
-                        f"{dist[bad[0]]} must be > 0")
+    checks = [(p["distance"], dist, np.isnan(dist) | ((dist > 0) & np.isfinite(dist)),
+               "a distance must be > 0 and finite")]
+    for col, lo, hi in ((p["ra"], 0, 360), (p["dec"], -90, 90), (p["error"], 0, np.inf)):
+        if col:
+            v = numbers(col)
+            checks.append((col, v, np.isnan(v) | ((v >= lo) & (v <= hi) & np.isfinite(v)),
+                           f"must be within [{lo}, {hi}]" if hi != np.inf else
+                           "an error must be >= 0 and finite"))
+    for col, v, ok, rule in checks:
+        bad = np.flatnonzero(~ok)
+        if bad.size:
+            raise XcatError(f"{path}: column {col}, row {bad[0] + 1}: {v[bad[0]]} ({rule})")
     method = (np.array([str(v).strip() for v in table[p["method"]]], dtype=object)
               if p["method"] else np.full(len(table), p["method_value"], dtype=object))
     rows = pd.DataFrame({"name": names, "ra": numbers(p["ra"]), "dec": numbers(p["dec"]),
                          "distance_mpc": dist, "distance_err_mpc": numbers(p["error"]),
                          "method": method, "reference": p["reference"]})
-    return rows[rows["name"] != ""], f"{p['origin']} ({path.name})"
+    rows = rows[rows["name"] != ""]
+    if rows.empty:
+        raise XcatError(f"{path}: no row names a galaxy (column {p['name']} is blank)")
+    return rows, f"{p['origin']} ({path.name})"
 
 
 def _is_number(v: object) -> bool:

@@ -7,6 +7,7 @@ assumed). A unit that cannot be converted is an error naming the column.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import astropy.units as u
@@ -29,15 +30,29 @@ def parse_unit(text: str | None, where: str) -> u.UnitBase | None:
     if text is None or not str(text).strip():
         return None
     text = ALIASES.get(str(text).strip(), text)
+    unit = _parse(str(text).strip())
+    if unit is None:
+        log = LOG_UNIT.fullmatch(str(text).strip())  # Gaia's log(cm.s**-2): dex(cm / s2)
+        inner = _parse(log[1]) if log else None
+        if inner is not None:
+            return u.dex(inner)
+        raise XcatError(f"{where}: unit '{text}' is not a unit astropy understands")
+    return unit
+
+
+#: A logarithmic unit as the Gaia archive writes it: ``log(cm.s**-2)``.
+LOG_UNIT = re.compile(r"log\((.+)\)")
+
+
+def _parse(text: str) -> u.UnitBase | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", u.UnitsWarning)
         for fmt in (None, "vounit", "cds", "fits"):
             try:
-                unit = u.Unit(str(text).strip(), format=fmt, parse_strict="raise")
+                return u.Unit(text, format=fmt, parse_strict="raise")
             except (ValueError, TypeError):
                 continue
-            return unit
-    raise XcatError(f"{where}: unit '{text}' is not a unit astropy understands")
+    return None
 
 
 def parse_unit_lenient(text: str | None) -> u.UnitBase | None:

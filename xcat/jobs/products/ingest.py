@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from xcat.catalog.cone import radius_degrees
+from xcat.catalog.values import check_probabilities, check_units
 from xcat.errors import XcatError
 from xcat.io.coords import find_position_columns, to_degrees
 from xcat.io.readers import read_table
@@ -169,6 +170,8 @@ def _link(store, build: ProductBuild, positions, *, key, catalog, radius,
 def _shape(inp: InputTable, spec: ProductKind, name: str, *, key, ra, dec, source_column,
            band, conf, models, need_positions: bool) -> tuple[ProductBuild, tuple | None]:
     kind = spec.kind
+    check_probabilities(inp, spec.probabilities)
+    check_units(inp, strict=False)  # kept as written, with a note (products have no --map)
     table = inp.table
     units = {c: m.unit for c, m in inp.meta.items() if m.unit}
     descriptions = {c: m.description for c, m in inp.meta.items() if m.description}

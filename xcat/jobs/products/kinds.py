@@ -39,6 +39,8 @@ class ProductKind:
     bands: dict[str, tuple[float, float]] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+    #: columns (globs) holding probabilities: numbers in [0, 1] or blank
+    probabilities: tuple[str, ...] = ()
 
     @property
     def command_help(self) -> str:
@@ -53,6 +55,7 @@ def product_kinds() -> dict[str, ProductKind]:
     for path in sorted((resources.ingest_dir() / "products").glob("*.toml")):
         data = tomllib.loads(path.read_text())
         data["examples"] = tuple(data.get("examples", ()))
+        data["probabilities"] = tuple(data.get("probabilities", ()))
         data["bands"] = {k: (float(v[0]), float(v[1]))
                          for k, v in data.get("bands", {}).items()}
         out[data["kind"]] = ProductKind(**data)
