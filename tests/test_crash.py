@@ -375,15 +375,7 @@ def created(world, tmp_path_factory):
     return fingerprint(state(root))
 
 
-STUCK = ("a store killed before its first migration commits (schema_migrations made, no "
-         "catalogs table) fails every later command, xcat init included, with a traceback "
-         "(CatalogException from upkeep.session -> _temp_views); fix: upkeep.needs returns "
-         "{'migrations'} and upkeep.session returns early while the catalogs table is absent")
-
-
-@pytest.mark.parametrize("point", [
-    pytest.param("commit", marks=pytest.mark.xfail(strict=True, reason=STUCK)),
-    "committed", "commit#15"])
+@pytest.mark.parametrize("point", ["commit", "committed", "commit#15"])
 def test_kill_while_an_ingest_creates_the_store(world, created, tmp_path, point):
     """The first ingest into a new store path creates it: 14 migrations (a transaction
     each) and the views (commit#15) come before the catalog. Killed at any of them, the

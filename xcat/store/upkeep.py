@@ -54,6 +54,8 @@ def moved(con: duckdb.DuckDBPyConnection, db_file: Path) -> bool:
 def needs(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
           writable: bool) -> set[str]:
     """What an open must fix: pending ``migrations``, a moved ``root``, ``strays``."""
+    if "catalogs" not in registry.table_names(con):  # creation interrupted: finish it
+        return {"migrations"}
     todo = set()
     if {v for v, _, _ in migrations.available()} - set(migrations.applied(con)):
         todo.add("migrations")
@@ -92,6 +94,8 @@ def session(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path, *,
     temporary ones (read), and remove leftovers (write).
     """
     elsewhere = moved(con, db_file)
+    if elsewhere and recorded_root(con) is None and "catalogs" not in registry.table_names(con):
+        return  # a store whose creation was interrupted: nothing registered yet
     if write:
         remove_strays(con, root)
         if elsewhere and "store_info" in registry.table_names(con):
