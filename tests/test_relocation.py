@@ -240,9 +240,6 @@ def test_read_only_handle_on_a_read_only_file_system(on_media, built):
     assert snapshot(moved) == before
 
 
-@pytest.mark.xfail(strict=True, reason="CLI commands open the store writable; a moved store "
-                   "on read-only media (or without write permission) cannot be re-pointed "
-                   "and every command fails, reads included")
 def test_cli_reads_a_moved_store_on_read_only_media(on_media):
     media, moved = on_media
     r = read_only_run(media, [sys.executable, "-m", "xcat", "--store", str(moved), "sql",
@@ -250,9 +247,6 @@ def test_cli_reads_a_moved_store_on_read_only_media(on_media):
     assert r.returncode == 0 and r.stdout.split() == ["n", "555"], r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the views' guard passes when ANY attached database "
-                   "is at the path they were built for: a plain session on a copy with the "
-                   "original attached reads the original's files through the copy's views")
 def test_plain_session_with_the_original_attached_too(orig, tmp_path):
     """A SQL tool with the copy open and the original attached as well still must not
     read the original's files through the copy's views."""

@@ -260,8 +260,6 @@ def test_context_manager_closes_the_handle(root):
         store.catalogs()
 
 
-@pytest.mark.xfail(strict=True, reason="Store.sql on a closed handle raises a bare "
-                   "AssertionError (db.py: 'assert self._mem is not None') instead of XcatError")
 def test_sql_on_a_closed_handle_says_so(built):
     store = xcat.Store.open(built[0], read_only=True)
     store.close()
@@ -509,9 +507,6 @@ SLOW_READER = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason="readers starve a writer: while read sessions of several "
-                   "processes overlap, a shared lock is always held and the writer's ATTACH "
-                   "retries never find a gap (no writer preference); it gives up after --wait")
 def test_overlapping_readers_do_not_starve_a_writer(root, tmp_path, built):
     """Three processes whose read sessions (0.3 s each, back to back) overlap: a writer
     allowed to wait 3 s still gets its turn."""

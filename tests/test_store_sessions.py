@@ -88,6 +88,16 @@ def test_edits_of_store_owned_objects_are_refused(root, query, owned):
     assert "555" in run(root, "sql", "SELECT count(*) FROM csc")
 
 
+def test_a_prepared_edit_executed_later_is_refused(root):
+    """Rows are hashed only for the owned tables a query names, so EXECUTE of a
+    statement prepared in an earlier call must hash them all."""
+    with xcat.Store.open(root) as store:
+        store.sql("PREPARE wipe AS DELETE FROM catalog_columns")
+        with pytest.raises(XcatError, match=r"refused.*table catalog_columns"):
+            store.sql("EXECUTE wipe")
+        assert store.sql("SELECT count(*) AS n FROM catalog_columns")["n"][0] > 0
+
+
 def test_settings_tables_stay_editable(root):
     run(root, "sql", "--write", "UPDATE flag_rule_conditions SET threshold = 37.0 "
         "WHERE rule = 'snr_hr_lx' AND column_name = 'log_lx'")

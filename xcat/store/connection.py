@@ -31,6 +31,11 @@ from pathlib import Path
 
 import duckdb
 
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): readers may keep a writer waiting
+    fcntl = None  # type: ignore[assignment]
+
 from xcat.errors import XcatError
 
 #: Environment variable and default of how long to wait for a busy store, in seconds.
@@ -115,6 +120,46 @@ def retry_while_busy(action: Callable[[], None], what: str, wait: float,
             delay = min(delay * 1.6, 0.1)
 
 
+#: Readers hold back at most this long for a writer waiting at the gate (the writer may
+#: be waiting for a connection that is not xcat's, such as a SQL tool's).
+GATE_PATIENCE = 2.0
+
+
+@contextmanager
+def gate(db_file: Path, *, write: bool, wait: float) -> Iterator[None]:
+    """Writer preference: a flock on the store's folder, held by a writer while it waits
+    for the file and by a reader only while it attaches (shared).
+
+    Without it, readers of several processes whose read sessions overlap keep a shared
+    lock on the file all the time and a writer never finds a gap. A reader waits for a
+    writer at the gate for at most :data:`GATE_PATIENCE` seconds, then goes on.
+    """
+    if fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(db_file.parent, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        how = fcntl.LOCK_EX if write else fcntl.LOCK_SH
+        deadline = time.monotonic() + (wait if write else min(wait, GATE_PATIENCE))
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, how | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break  # go on: the file's own lock decides (and names the holder)
+                time.sleep(delay)
+                delay = min(delay * 1.6, 0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
 def attach(con: duckdb.DuckDBPyConnection, db_file: Path, *, write: bool, create: bool,
            wait: float, tell: Callable[[str], None]) -> None:
     """ATTACH the store's file as ``xcat`` and make it the current database.
@@ -133,8 +178,10 @@ def attach(con: duckdb.DuckDBPyConnection, db_file: Path, *, write: bool, create
         con.execute(sql)
 
     what = "writing to the store" if write else "reading the store"
+    start = time.monotonic()
     try:
-        retry_while_busy(go, what, wait, tell)
+        with gate(db_file, write=write, wait=wait):
+            retry_while_busy(go, what, max(0.0, wait - (time.monotonic() - start)), tell)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise XcatError(f"{db_file}: cannot open the store ({first})") from None

@@ -136,15 +136,26 @@ class Database:
                                     writable=not self.read_only)
             if not todo:
                 return
-            if self.read_only:
+            writable = not self.read_only and self._writable()
+            if not writable:
                 if "migrations" in todo:
                     raise XcatError(f"{self.path}: the store needs a schema upgrade for this "
-                                    "xcat; open it once without read_only")
+                                    "xcat; open it once without read_only"
+                                    + ("" if self.read_only else " where it can be written"))
+                if not self.read_only:
+                    log.info("%s cannot be written here (read-only media or no permission): "
+                             "reading it as it is", self.path)
                 return  # a moved store is read through temporary views (upkeep.session)
         with self._attached(write=True, create=new) as con:
             migrations.migrate(con)
             upkeep.record_root(con, self.db_file)
             views.ensure(con, self.path, upkeep.db_paths(self.db_file))
+
+    def _writable(self) -> bool:
+        """Whether this process may write the store's file and folder (not on read-only
+        media, not someone else's store).
+        """
+        return all(os.access(p, os.W_OK) for p in (self.path, self.db_file))
 
     def close(self) -> None:
         """Leave the store and close the connection (the handle cannot be used after)."""
@@ -302,7 +313,8 @@ class Database:
         >>> store.sql("SELECT count(*) AS n FROM csc WHERE dec > $d", {"d": 54.3})  # doctest: +SKIP
 
         """
-        assert self._mem is not None
+        if self._mem is None:
+            raise XcatError(f"{self.path}: the store handle is closed")
         writes = check_kinds(statement_kinds(self._mem, query))
         try:
             if not writes:

@@ -85,15 +85,29 @@ def owned_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {n.lower() for n in names}
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, owned: set[str]) -> dict[str, Any]:
-    """Definition of every owned object, and a hash of each owned table's rows."""
+def rows_to_hash(con: duckdb.DuckDBPyConnection, query: str, owned: set[str]) -> set[str]:
+    """The owned tables whose rows a query could change: those it names (a statement
+    changes rows only of tables it names), or all of them for ``EXECUTE`` of a statement
+    prepared earlier.
+    """
+    if {"EXECUTE", "PREPARE"} & set(statement_kinds(con, query)):
+        return owned
+    text = query.lower()
+    return {n for n in owned if n in text}
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, owned: set[str],
+                hashed: set[str]) -> dict[str, Any]:
+    """Definition of every owned object, and a hash of the rows of each owned table in
+    ``hashed``.
+    """
     out: dict[str, Any] = {}
     for key, sql in con.execute(OBJECTS).fetchall():
         kind, name = key.split(" ", 1)
         if name.lower() not in owned:
             continue
         out[key] = sql
-        if kind == "table" and name.lower() not in EDITABLE:
+        if kind == "table" and name.lower() in hashed and name.lower() not in EDITABLE:
             q = sqlbuild.quote(name)
             out[key + " rows"] = con.execute(
                 f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {q} AS t").fetchall()[0]
@@ -104,11 +118,12 @@ def run_guarded(con: duckdb.DuckDBPyConnection, query: str,
                 params: dict[str, Any] | list[Any] | None) -> pa.Table:
     """Run a writing query in one transaction; roll back if it changed an owned object."""
     owned = owned_names(con)
-    before = fingerprint(con, owned)
+    hashed = rows_to_hash(con, query, owned)
+    before = fingerprint(con, owned, hashed)
     con.execute("BEGIN TRANSACTION")
     try:
         table = run_arrow(con, query, params)
-        after = fingerprint(con, owned)
+        after = fingerprint(con, owned, hashed)
     except BaseException:
         con.execute("ROLLBACK")
         raise

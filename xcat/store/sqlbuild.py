@@ -74,25 +74,35 @@ def parquet_view(name: str, glob: str, db_paths: tuple[str, ...]) -> str:
     (hive partitioning for Norder/Dir/Npix): the internal view store code reads.
 
     The files are named by absolute path, so any SQL tool opening the DuckDB file
-    reads them; the view first checks that the DuckDB file it belongs to is one of
-    ``db_paths`` (where it was written), so a copied or moved store opened in a plain
-    DuckDB session fails with a message instead of reading the original's files. xcat
-    re-points the views when it opens a moved store.
+    reads them; the view first checks that every attached database holding it (this
+    view over these files) is at one of ``db_paths``, where it was written. A copied or
+    moved store opened in a plain DuckDB session, alone or beside its original, fails
+    with a message instead of reading the original's files. xcat re-points the views
+    when it opens a moved store.
 
     Examples
     --------
-    >>> "duckdb_databases()" in parquet_view("v", "/s/catalogs/c/*.parquet", ("/s/xcat.duckdb",))
+    >>> "duckdb_views()" in parquet_view("v", "/s/catalogs/c/*.parquet", ("/s/xcat.duckdb",))
     True
     """
     import sqlalchemy as sa
 
     source = sa.func.read_parquet(sa.literal(glob), sa.text("hive_partitioning = true"),
                                   sa.text("union_by_name = false"))
-    here = sa.select(sa.func.count()).select_from(sa.text("duckdb_databases()")).where(
-        sa.column("path").in_(list(db_paths))).scalar_subquery()
+    # Every attached database holding this view over these files must be at a path it
+    # was built for: a copy opened beside its original must not read the original's files.
+    views_ = sa.select(sa.column("database_name"), sa.column("view_name"),
+                       sa.column("sql")).select_from(sa.text("duckdb_views()")).subquery("v")
+    dbs = sa.select(sa.column("database_name"), sa.column("path")).select_from(
+        sa.text("duckdb_databases()")).subquery("d")
+    elsewhere = sa.select(sa.func.count()).select_from(
+        views_.join(dbs, views_.c.database_name == dbs.c.database_name)).where(
+        views_.c.view_name == name,
+        sa.func.contains(views_.c.sql, glob.replace("'", "''")),
+        dbs.c.path.is_not(None), dbs.c.path.not_in(list(db_paths))).scalar_subquery()
     message = (f"this xcat store was copied or moved: its views read {db_paths[0]}. Open "
                "it once with xcat (e.g. `xcat --store DIR catalogs`) to re-point them")
-    guard = sa.case((here > 0, sa.true()), else_=sa.func.error(message).cast(sa.Boolean))
+    guard = sa.case((elsewhere == 0, sa.true()), else_=sa.func.error(message).cast(sa.Boolean))
     return create_view(name, sa.select(sa.text("*")).select_from(source).where(guard))
 
 
