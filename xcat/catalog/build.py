@@ -5,11 +5,13 @@ units, checked keys, per-column metadata on the Arrow schema.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from xcat.catalog.stream import SortedRuns
 from xcat.errors import XcatError
 from xcat.io.table import ColumnMeta, without_null_types
 from xcat.store.migrations import schema_objects
@@ -46,16 +48,30 @@ class CatalogBuild:
     key: list[str]
     parent: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: The rows of a streamed ingest (sorted runs); ``table`` then holds no rows
+    rows: SortedRuns | None = None
+
+    @property
+    def num_rows(self) -> int:
+        """Rows of the catalog (in ``table`` or in the streamed runs)."""
+        return self.rows.num_rows if self.rows is not None else self.table.num_rows
 
     def schema_with_metadata(self) -> pa.Table:
         """The table with unit/UCD/description stored as Arrow field metadata."""
+        return without_null_types(self.table.cast(self.with_metadata(self.table.schema)))
+
+    def with_metadata(self, schema: pa.Schema) -> pa.Schema:
+        """``schema`` with each column's unit/UCD/description as field metadata (columns
+        whose every value is empty as text, see :func:`without_null_types`).
+        """
         fields = []
-        for f in self.table.schema:
+        for f in schema:
             m = self.meta.get(f.name) or ColumnMeta()
             md = {k: v for k, v in (("unit", m.unit), ("ucd", m.ucd),
                                     ("description", m.description)) if v}
+            f = f.with_type(pa.string()) if pa.types.is_null(f.type) else f
             fields.append(f.with_metadata({k.encode(): v.encode() for k, v in md.items()}))
-        return without_null_types(self.table.cast(pa.schema(fields)))
+        return pa.schema(fields)
 
 
 def check_name(name: str) -> str:
@@ -94,7 +110,11 @@ def check_unique(table: pa.Table, key: list[str], source: str) -> None:
     counts = table.group_by(key).aggregate([([], "count_all")])
     dup = counts.filter(pc.greater(counts["count_all"], 1))
     if dup.num_rows:
-        val = {k: dup.column(k)[0].as_py() for k in key}
+        first = 0
+        if len(key) == 1 and dup.num_rows > 1:  # the repeated key that comes first
+            first = pc.index_in(table.column(key[0]), dup.column(key[0])).drop_null()[0]
+            first = first.as_py()
+        val = {k: dup.column(k)[first].as_py() for k in key}
         mask = None
         for k, v in val.items():
             m = pc.equal(table.column(k), v)
@@ -148,12 +168,19 @@ def choose_key(table: pa.Table) -> tuple[str | None, str]:
     >>> choose_key(pa.table({"id": [1, 2], "name": ["a", "b"]}))[0] is None
     True
     """
-    lower = {c.lower(): c for c in table.column_names}
+    return choose_key_by(table.column_names, lambda names: _id_like(table, names))
+
+
+def choose_key_by(columns: list[str], id_like: Callable[[list[str]], list[str]]
+                  ) -> tuple[str | None, str]:
+    """:func:`choose_key` over ``columns``, ``id_like`` telling which of some columns
+    identify rows (for a table in memory, or the runs of a streamed ingest).
+    """
+    lower = {c.lower(): c for c in columns}
     exact = [lower[n] for n in ID_NAMES[0] if n in lower]
-    suffixed = [c for c in table.column_names if c not in exact
-                and c.lower().endswith(ID_SUFFIXES)]
+    suffixed = [c for c in columns if c not in exact and c.lower().endswith(ID_SUFFIXES)]
     for tier in (exact, suffixed):
-        found = _id_like(table, tier)
+        found = id_like(tier)
         if len(found) == 1:
             return found[0], (f"key: '{found[0]}' (chosen: the one unique id/name column; "
                               "give --key COL for another)")

@@ -1,8 +1,8 @@
 """Write an Arrow table as a HATS catalog directory (Npix folders, _metadata, properties).
 
-Rows are sorted by ``_healpix_29``; a partition is then a contiguous slice, so
-writing is one pass of slices. Row groups are small enough that a cone search
-reads only what it needs.
+Rows are sorted by ``_healpix_29``; a partition is then a contiguous slice of each sorted
+run (:mod:`xcat.catalog.stream`), so writing is one pass over the partitions. Row groups
+are small enough that a cone search reads only what it needs.
 """
 
 from __future__ import annotations
@@ -11,80 +11,97 @@ import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
-import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from xcat.catalog import stream
 from xcat.sky import healpix
-from xcat.sky.partitioning import choose_partitions
 from xcat.store import layout
 from xcat.version import __version__
 
 ROW_GROUP_SIZE = 16_384
 MAX_PARTITION_ROWS = 1_000_000
+#: Partition files written at once.
+WRITE_THREADS = 2
+
+
+class Written(NamedTuple):
+    """What :func:`write_catalog` wrote."""
+
+    parts: list[tuple[int, int]]
+    num_rows: int
+    schema: pa.Schema
+    #: One row: the largest value of each column asked for
+    largest: pa.Table
 
 
 def sort_by_healpix(table: pa.Table, ra: str, dec: str) -> pa.Table:
     """Add ``_healpix_29`` (first column) and sort rows by it (stable)."""
-    ra_v = table.column(ra).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    dec_v = table.column(dec).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    h = healpix.radec_to_healpix29(ra_v, dec_v)
-    order = np.argsort(h, kind="stable")
-    if layout.HEALPIX_COLUMN in table.column_names:
-        table = table.drop_columns([layout.HEALPIX_COLUMN])
-    table = table.add_column(0, layout.HEALPIX_COLUMN, pa.array(h, pa.int64()))
-    if np.any(order[1:] < order[:-1]):
-        table = table.take(pa.array(order))
-    return table
+    return stream.sort_chunk(table, ra, dec)
 
 
-def write_catalog(table: pa.Table, out_dir: Path, *, name: str, ra: str, dec: str,
-                  extra_properties: dict[str, str] | None = None,
+def write_catalog(rows: pa.Table | stream.SortedRuns, out_dir: Path, *, name: str, ra: str,
+                  dec: str, extra_properties: dict[str, str] | None = None,
                   max_rows: int = MAX_PARTITION_ROWS,
                   row_group_size: int = ROW_GROUP_SIZE,
-                  progress: Callable[[int], None] | None = None) -> list[tuple[int, int]]:
-    """Write ``table`` (already sorted, with ``_healpix_29``) as a HATS catalog at ``out_dir``.
+                  progress: Callable[[int], None] | None = None,
+                  schema: pa.Schema | None = None,
+                  max_of: tuple[str, ...] = ()) -> Written:
+    """Write ``rows`` as a HATS catalog at ``out_dir``: a table already sorted, with
+    ``_healpix_29``, or the sorted runs of a streamed ingest (one partition in memory at
+    a time). ``schema`` (same columns, with field metadata) is what the files hold.
 
-    Returns the list of ``(order, pixel)`` partitions written.
+    Returns the partitions written, the row count, the schema and the largest value of
+    each column in ``max_of``.
     """
-    h = table.column(layout.HEALPIX_COLUMN).to_numpy()
-    parts = choose_partitions(h, max_rows)
-    bounds = []
-    for order, pixel in parts:
-        lo, hi = healpix.pixel_range29(order, pixel)
-        bounds.append((int(np.searchsorted(h, lo, "left")), int(np.searchsorted(h, hi, "left"))))
+    runs = stream.SortedRuns.of(rows) if isinstance(rows, pa.Table) else rows
+    parts = runs.partitions(max_rows)
+    schema = schema or runs.output_schema()
+    ranges = [healpix.pixel_range29(o, p) for o, p in parts]
+    offsets = runs.offsets(ranges)
     dataset = out_dir / layout.DATASET_DIR
     dataset.mkdir(parents=True)
+    largest: dict[str, list[float]] = {c: [] for c in max_of if c in schema.names}
 
     def write_one(i: int) -> pq.FileMetaData:
         order, pixel = parts[i]
-        lo, hi = bounds[i]
+        table = runs.partition(order, pixel, offsets[i])
+        if not table.schema.equals(schema, check_metadata=True):
+            table = table.cast(schema)
         f = layout.partition_file(out_dir, order, pixel)
         f.parent.mkdir(parents=True, exist_ok=True)
         collector: list[pq.FileMetaData] = []
-        pq.write_table(table.slice(lo, hi - lo), f, row_group_size=row_group_size,
+        pq.write_table(table, f, row_group_size=row_group_size,
                        metadata_collector=collector, write_statistics=True)
+        for col, found in largest.items():
+            top = pc.max(table.column(col)).as_py()
+            if top is not None:
+                found.append(float(top))
         md = collector[0]
         md.set_file_path(str(f.relative_to(dataset)))
         if progress:
-            progress(hi - lo)
+            progress(table.num_rows)
         return md
 
     if len(parts) > 1:
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
             mds = list(pool.map(write_one, range(len(parts))))
     else:
         mds = [write_one(i) for i in range(len(parts))]
 
-    pq.write_metadata(table.schema, dataset / layout.COMMON_METADATA_FILE)
-    pq.write_metadata(table.schema, dataset / layout.METADATA_FILE, metadata_collector=mds)
+    pq.write_metadata(schema, dataset / layout.COMMON_METADATA_FILE)
+    pq.write_metadata(schema, dataset / layout.METADATA_FILE, metadata_collector=mds)
     with (out_dir / layout.PARTITION_INFO_FILE).open("w") as fh:
         fh.write("Norder,Npix\n")
         fh.writelines(f"{o},{p}\n" for o, p in parts)
-    _write_properties(out_dir, name=name, ra=ra, dec=dec, nrows=table.num_rows, parts=parts,
+    _write_properties(out_dir, name=name, ra=ra, dec=dec, nrows=runs.num_rows, parts=parts,
                       max_rows=max_rows, extra=extra_properties or {})
-    return parts
+    return Written(parts, runs.num_rows, schema,
+                   pa.table({c: pa.array([max(v)], pa.float64()) for c, v in largest.items()
+                             if v}))
 
 
 def _write_properties(out_dir: Path, *, name: str, ra: str, dec: str, nrows: int,

@@ -4,18 +4,31 @@ in degrees, canonical units, computed columns, checked keys, CSC detections spli
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
 import duckdb
+import numpy as np
 import pyarrow as pa
 
-from xcat.catalog import values
-from xcat.catalog.build import ROW_ID, CatalogBuild, check_name, check_unique, choose_key, parse_map
+from xcat.catalog import stream, stream_keys, values
+from xcat.catalog.build import (
+    ROW_ID,
+    CatalogBuild,
+    check_name,
+    check_unique,
+    choose_key,
+    choose_key_by,
+    parse_map,
+)
 from xcat.catalog.detections import split_detections
 from xcat.errors import XcatError
 from xcat.io import coords
 from xcat.io.delimited import fold_duplicates
 from xcat.io.table import ColumnMeta, InputTable
 from xcat.sky import units
-from xcat.store import sqlbuild
+from xcat.store import layout, sqlbuild
 from xcat.store.kinds import CatalogDefinition, pick
 
 
@@ -28,9 +41,99 @@ def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
     ``invalid_as_null`` stores negative, infinite or non-numeric energy fluxes and
     positional errors as NULL (with a warning) instead of refusing them;
     ``strict_units=False`` keeps a unit astropy does not know (a service's answer)
-    instead of refusing it (:mod:`xcat.catalog.values`).
+    instead of refusing it (:mod:`xcat.catalog.values`). A table is one chunk of
+    :func:`prepare_chunks`.
+    """
+    return prepare_chunks([inp], definition, name=name, ra=ra, dec=dec, key=key,
+                          mapping=mapping, pos_err=pos_err, invalid_as_null=invalid_as_null,
+                          strict_units=strict_units)
+
+
+def prepare_chunks(chunks: Iterable[InputTable], definition: CatalogDefinition, *,
+                   name: str, ra: str | None = None, dec: str | None = None,
+                   key: str | None = None, mapping: str | None = None,
+                   pos_err: tuple[str, ...] = (), invalid_as_null: bool = False,
+                   strict_units: bool = True, spill_dir: Path | None = None,
+                   progress: Callable[[int], None] | None = None) -> list[CatalogBuild]:
+    """:func:`prepare` for an input read in chunks (:func:`xcat.io.chunks.iter_chunks`).
+
+    Every chunk goes through the same preparation (units, values, positions, keys
+    present). One chunk gives the table as it is; with more, each prepared chunk is
+    sorted by ``_healpix_29`` and kept as a run (:class:`~xcat.catalog.stream.SortedRuns`,
+    spilled to disk beyond a memory budget), and the checks that need every row (unique
+    key, the key chosen when none is given) run over the runs
+    (:mod:`xcat.catalog.stream_keys`). A chunk whose prepared columns differ from the
+    first chunk's raises :class:`~xcat.catalog.stream_keys.ChunksDifferError`.
     """
     check_name(name)
+    options = {"ra": ra, "dec": dec, "key": key, "mapping": mapping, "pos_err": pos_err,
+               "invalid_as_null": invalid_as_null, "strict_units": strict_units}
+    it = iter(chunks)
+    first = next(it)
+    ra_col, dec_col, key_col, renamed = _prepare_chunk(first, definition, **options)
+    if progress:
+        progress(first.table.num_rows)
+    if definition.detections:
+        return split_detections(first, definition, name=name, ra=ra_col, dec=dec_col,
+                                key=key_col, renamed=renamed)
+    second = next(it, None)
+    if second is None:
+        if key_col:
+            check_unique(first.table, [key_col], first.source)
+        else:  # no key given: an unambiguous id/name column, else the input row number
+            key_col = _choose_key(first)
+        return [CatalogBuild(name, definition.kind, first.table, first.meta, ra_col, dec_col,
+                             [key_col], notes=first.notes)]
+    runs = stream.SortedRuns(spill_dir)
+    try:
+        ids = stream_keys.IdColumns(first.table)
+        _add_run(runs, ids, first, ra_col, dec_col, 0)
+        for chunk in itertools.chain([second], it):
+            offset = runs.num_rows
+            try:
+                _prepare_chunk(chunk, definition, **options)
+            except XcatError as exc:
+                raise XcatError(stream_keys.shift_rows(str(exc), offset)) from exc
+            stream_keys.same_columns(first, chunk, offset)
+            _add_run(runs, ids, chunk, ra_col, dec_col, offset)
+            if progress:
+                progress(chunk.table.num_rows)
+        notes = list(first.notes)
+        if key_col:
+            stream_keys.check_unique(runs, key_col, first.source)
+            runs.rename[stream.ROW_COLUMN] = None
+        else:
+            key_col, note = choose_key_by(first.table.column_names, ids.unique_in(runs))
+            notes.append(note)
+            if key_col is None:
+                key_col = _row_id_column(first, notes)
+            runs.rename[stream.ROW_COLUMN] = None if key_col in first.table.column_names \
+                else key_col
+    except BaseException:
+        runs.drop()
+        raise
+    table = runs.output_schema().empty_table().drop_columns([layout.HEALPIX_COLUMN])
+    return [CatalogBuild(name, definition.kind, table, first.meta, ra_col, dec_col,
+                         [key_col], notes=notes, rows=runs)]
+
+
+def _add_run(runs: stream.SortedRuns, ids: stream_keys.IdColumns, chunk: InputTable,
+             ra: str, dec: str, offset: int) -> None:
+    """Sort a prepared chunk, with its row numbers, into the next run."""
+    n = chunk.table.num_rows
+    ids.update(chunk.table)
+    rows = pa.array(np.arange(offset + 1, offset + n + 1, dtype=np.int64))
+    runs.add(stream.sort_chunk(chunk.table.append_column(stream.ROW_COLUMN, rows), ra, dec))
+    chunk.table = chunk.table.slice(0, 0)  # the run holds the rows now
+
+
+def _prepare_chunk(inp: InputTable, definition: CatalogDefinition, *, ra: str | None,
+                   dec: str | None, key: str | None, mapping: str | None,
+                   pos_err: tuple[str, ...], invalid_as_null: bool, strict_units: bool
+                   ) -> tuple[str, str, str | None, dict[str, str]]:
+    """Clean, convert and check the rows of one chunk in place; return the position and
+    key columns and the duplicates renamed.
+    """
     renamed = fold_duplicates(inp, keep_identical=definition.detections)
     _apply_map(inp, parse_map(mapping))
     values.check_units(inp, strict=strict_units)
@@ -51,16 +154,7 @@ def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
         raise XcatError(f"{inp.source}: no key column '{key_col}'")
     if key_col:
         values.check_keys_present(inp, key_col)
-    if definition.detections:
-
-        return split_detections(inp, definition, name=name, ra=ra_col, dec=dec_col,
-                                key=key_col, renamed=renamed)
-    if key_col:
-        check_unique(inp.table, [key_col], inp.source)
-    else:  # no key given: an unambiguous id/name column, else the input row number
-        key_col = _choose_key(inp)
-    return [CatalogBuild(name, definition.kind, inp.table, inp.meta, ra_col, dec_col,
-                         [key_col], notes=inp.notes)]
+    return ra_col, dec_col, key_col, renamed
 
 
 def computed_column_query(expr: str) -> str:
@@ -190,12 +284,18 @@ def _choose_key(inp: InputTable) -> str:
     inp.notes.append(note)
     if key_col is not None:
         return key_col
-    name = ROW_ID if ROW_ID not in inp.table.column_names else f"xcat_{ROW_ID}"
+    name = _row_id_column(inp, inp.notes)
     inp.table = inp.table.append_column(name, pa.array(range(1, inp.table.num_rows + 1),
                                                        pa.int64()))
+    return name
+
+
+def _row_id_column(inp: InputTable, notes: list[str]) -> str:
+    """Name and describe the row-number key column (the last note says it)."""
+    name = ROW_ID if ROW_ID not in inp.table.column_names else f"xcat_{ROW_ID}"
     inp.meta[name] = ColumnMeta(description="Row number in the input file (1-based), the "
                                 "key xcat chose: no unique id/name column was given")
     if name != ROW_ID:
-        inp.notes[-1] = inp.notes[-1].replace(f"'{ROW_ID}'", f"'{name}'")
+        notes[-1] = notes[-1].replace(f"'{ROW_ID}'", f"'{name}'")
     return name
 

@@ -77,15 +77,20 @@ def _read_parquet(path: Path) -> InputTable:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
+    return InputTable(table, parquet_meta(table.schema), str(path), "parquet")
+
+
+def parquet_meta(schema: pa.Schema) -> dict[str, ColumnMeta]:
+    """Column metadata from a Parquet file's Arrow schema (unit/UCD/description)."""
     meta = {}
-    for f in table.schema:
+    for f in schema:
         md = f.metadata or {}
         meta[f.name] = ColumnMeta(
             unit=(md.get(b"unit") or b"").decode() or None,
             ucd=(md.get(b"ucd") or b"").decode() or None,
             description=(md.get(b"description") or b"").decode() or None,
             source_column=f.name)
-    return InputTable(table, meta, str(path), "parquet")
+    return meta
 
 
 #: VOTable cells that stand for a missing value although they are not numbers (W30).

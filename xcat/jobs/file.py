@@ -13,23 +13,32 @@ Examples
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from xcat.catalog import hats as hats_writer
-from xcat.catalog.build import check_name
-from xcat.catalog.prepare import prepare
+from xcat.catalog.build import CatalogBuild, check_name
+from xcat.catalog.prepare import prepare_chunks
+from xcat.catalog.stream_keys import ChunksDifferError
 from xcat.errors import XcatError
-from xcat.io.readers import read_table
+from xcat.io.chunks import BackgroundSha256, count_rows, default_chunk_rows, iter_chunks
 from xcat.io.table import InputTable, sha256_of
 from xcat.jobs.base import Job, Provenance, options_detail
 from xcat.jobs.muwclass import keep_counterpart_rows
 from xcat.jobs.runner import CatalogInstall, run
 from xcat.store.db import Database
-from xcat.store.kinds import load_definition
+from xcat.store.kinds import CatalogDefinition, load_definition
+
+log = logging.getLogger(__name__)
+#: Inputs with more rows show a progress bar (on a terminal).
+PROGRESS_MIN_ROWS = 200_000
 
 #: Kinds whose rows need code before the generic preparation: (input, ra, dec) -> (ra, dec)
 ROW_FILTERS: dict[str, Callable[[InputTable, str | None, str | None], tuple[str, str]]] = {
@@ -75,6 +84,8 @@ class FileJob(Job):
     fmt: str | None = None
     max_rows: int = hats_writer.MAX_PARTITION_ROWS
     invalid_as_null: bool = False
+    chunk_rows: int | None = None
+    spill_dir: Path | None = None
 
     def __post_init__(self) -> None:
         load_definition(self.kind)
@@ -84,12 +95,37 @@ class FileJob(Job):
         object.__setattr__(self, "pos_err", tuple(self.pos_err))
         if not self.max_rows >= 1:
             raise XcatError(f"max_rows {self.max_rows} must be at least 1")
+        if self.chunk_rows is not None and not self.chunk_rows >= 1:
+            raise XcatError(f"chunk_rows {self.chunk_rows} must be at least 1")
 
     def prepare(self) -> CatalogInstall:
-        """Read and check the file without touching any store."""
+        """Read and check the file without touching any store (in chunks: see
+        :func:`xcat.catalog.prepare.prepare_chunks`).
+        """
         definition = load_definition(self.kind)
         file = Path(os.path.abspath(self.file))  # noqa: PTH100 (".." folded, links kept)
-        inp = read_table(file, self.fmt or definition.input_format or None)
+        fmt = self.fmt or definition.input_format or None
+        whole = definition.detections or self.kind in ROW_FILTERS
+        chunk_rows = None if whole else self.chunk_rows or default_chunk_rows()
+        digest = BackgroundSha256(file) if file.is_file() else None
+        try:
+            try:
+                builds, detail = self._prepare(file, definition, fmt, chunk_rows)
+            except ChunksDifferError as exc:  # chunks that disagree: read the file whole
+                log.debug("%s; reading it whole", exc)
+                builds, detail = self._prepare(file, definition, fmt, None)
+        except BaseException:
+            if digest is not None:
+                digest.cancel()
+            raise
+        sha256 = digest.result() if digest is not None else sha256_of(file)
+        return CatalogInstall([(builds, Provenance(str(file), detail, sha256))],
+                              max_rows=self.max_rows)
+
+    def _prepare(self, file: Path, definition: CatalogDefinition, fmt: str | None,
+                 chunk_rows: int | None) -> tuple[list[CatalogBuild], str]:
+        chunks = iter_chunks(file, fmt, chunk_rows)
+        inp = next(chunks)
         name = self.name or definition.default_name or name_from_file(file)
         ra, dec, key = self.ra, self.dec, self.key
         if self.kind in ROW_FILTERS:
@@ -99,11 +135,28 @@ class FileJob(Job):
         detail = options_detail({"kind": self.kind, "ra": ra, "dec": dec, "key": key,
                                  "map": self.mapping, "pos_err": list(self.pos_err) or None,
                                  "format": self.fmt, "invalid_as_null": self.invalid_as_null})
-        builds = prepare(inp, definition, name=name, ra=ra, dec=dec, key=key,
-                         mapping=self.mapping, pos_err=self.pos_err,
-                         invalid_as_null=self.invalid_as_null)
-        return CatalogInstall([(builds, Provenance(str(file), detail, sha256_of(file)))],
-                              max_rows=self.max_rows)
+        total = count_rows(file, fmt) if chunk_rows else None
+        bar = progress_bar(total, f"reading {file.name}")
+        try:
+            builds = prepare_chunks(itertools.chain([inp], chunks), definition, name=name,
+                                    ra=ra, dec=dec, key=key, mapping=self.mapping,
+                                    pos_err=self.pos_err,
+                                    invalid_as_null=self.invalid_as_null,
+                                    spill_dir=self.spill_dir,
+                                    progress=bar.update if bar else None)
+        finally:
+            if bar:
+                bar.close()
+        return builds, detail
+
+
+def progress_bar(total: int | None, desc: str) -> Any:
+    """A tqdm bar on stderr when it is a terminal and the input is large, else None."""
+    if not total or total <= PROGRESS_MIN_ROWS or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, desc=desc, leave=False)
 
 
 def ingest_file(store: Database, file: Path, *, replace: bool = False, progress: bool = False,

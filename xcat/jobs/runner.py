@@ -132,7 +132,7 @@ def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
     lines = []
     for b in builds:
         verb = "replaced" if current[b.name] else "loaded"
-        lines.append(f"{b.name}: {verb} {b.table.num_rows} rows "
+        lines.append(f"{b.name}: {verb} {b.num_rows} rows "
                      f"({len(staged[b.name][1])} partitions) from {_source_label(prov.source)}")
         lines.extend(f"  note: {n}" for n in b.notes)
     lines.extend(f"{o}: removed (not in the new input)" for o in orphans)
@@ -187,22 +187,33 @@ def _registry_row(store: Database, name: str) -> dict | None:
 
 def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
            max_rows: int) -> list[tuple[int, int]]:
-    table = hats_writer.sort_by_healpix(b.schema_with_metadata(), b.ra, b.dec)
-    b.table = table
+    """Write ``b`` as a HATS catalog at ``out`` (one partition in memory at a time when
+    its rows were streamed).
+    """
+    if b.rows is None:  # a table in memory: sorted here, one run
+        rows = hats_writer.sort_by_healpix(b.schema_with_metadata(), b.ra, b.dec)
+        b.table, schema = rows, rows.schema
+    else:
+        rows, schema = b.rows, b.with_metadata(b.rows.output_schema())
     bar = None
-    if progress and sys.stderr.isatty() and table.num_rows > 200_000:
+    if progress and sys.stderr.isatty() and b.num_rows > 200_000:
         from tqdm import tqdm
 
-        bar = tqdm(total=table.num_rows, unit="rows", desc=f"writing {b.name}", leave=False)
+        bar = tqdm(total=b.num_rows, unit="rows", unit_scale=True, desc=f"writing {b.name}",
+                   leave=False)
     try:
-        parts = hats_writer.write_catalog(
-            table, out, name=b.name, ra=b.ra, dec=b.dec, max_rows=max_rows,
-            progress=bar.update if bar else None,
+        written = hats_writer.write_catalog(
+            rows, out, name=b.name, ra=b.ra, dec=b.dec, max_rows=max_rows,
+            progress=bar.update if bar else None, schema=schema,
             extra_properties={"xcat_kind": b.kind, "xcat_source_sha256": prov.sha256})
     finally:
         if bar:
             bar.close()
-    return parts
+        if b.rows is not None:
+            b.rows.drop()
+    if b.rows is not None:
+        b.table = written.schema.empty_table()
+    return written.parts
 
 
 def _swap(store: Database, staged: dict, orphans: list[str], prov: Provenance,
@@ -238,7 +249,7 @@ def _commit(store: Database, staged: dict, orphans: list[str], prov: Provenance,
         version = schema_version(con)
         for name, (_, parts, b) in staged.items():
             registry.insert_catalog(con, {
-                "name": name, "kind": b.kind, "n_rows": b.table.num_rows,
+                "name": name, "kind": b.kind, "n_rows": b.num_rows,
                 "source": prov.source,
                 "source_detail": prov.detail if not b.parent else f"{prov.detail} "
                 f"[detections of {b.parent}]", "sha256": prov.sha256, "created": now,
