@@ -22,11 +22,11 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from xcat.sky import healpix
 from xcat.store import layout
@@ -150,11 +150,13 @@ class SortedRuns:
         if self._cleanup is not None:
             self._cleanup()
 
-    def dataset(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
-        """Record batches of ``columns`` of every run (for out-of-core checks)."""
-        for run in self.runs:
-            with contextlib.ExitStack() as stack:
-                yield from self._run_table(run, stack).select(columns).to_batches()
+    def dataset(self) -> ds.Dataset:
+        """Every run as one pyarrow dataset (DuckDB scans it in parallel, reading only the
+        columns a query names; out of core when the runs are on disk).
+        """
+        if self.spilled:
+            return ds.dataset([str(p) for p, _ in self.runs], format="ipc")
+        return ds.InMemoryDataset(self.runs, schema=self.schema)
 
     def _run_table(self, run: pa.Table | tuple[Path, int], stack: contextlib.ExitStack
                    ) -> pa.Table:

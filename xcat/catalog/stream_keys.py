@@ -55,14 +55,12 @@ def shift_rows(message: str, offset: int) -> str:
                                                 m[1].split(",") if v.strip()) + "]", message)
 
 
-def _connect(runs: SortedRuns, columns: list[str]) -> duckdb.DuckDBPyConnection:
+def _connect(runs: SortedRuns) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     con.execute("SET temp_directory = ?", [tempfile.gettempdir()])
     con.execute("SET preserve_insertion_order = false")
-    schema = pa.schema([runs.schema.field(c) for c in columns])
-    con.register("input_rows", pa.RecordBatchReader.from_batches(schema,
-                                                                runs.dataset(columns)))
+    con.register("input_rows", runs.dataset())
     return con
 
 
@@ -71,7 +69,7 @@ def check_unique(runs: SortedRuns, key: str, source: str) -> None:
     :func:`xcat.catalog.build.check_unique` does for a table).
     """
     k, r = sqlbuild.quote(key), sqlbuild.quote(ROW_COLUMN)
-    con = _connect(runs, [key, ROW_COLUMN])
+    con = _connect(runs)
     try:
         n, value = con.execute(
             f"SELECT count(*), arg_min(k, first) FROM (SELECT {k} AS k, min({r}) AS first "
@@ -80,7 +78,7 @@ def check_unique(runs: SortedRuns, key: str, source: str) -> None:
         con.close()
     if not n:
         return
-    con = _connect(runs, [key, ROW_COLUMN])
+    con = _connect(runs)
     try:
         rows = [v for (v,) in con.execute(f"SELECT {r} FROM input_rows WHERE {k} = ? "
                                           f"ORDER BY {r} LIMIT 5", [value]).fetchall()]
@@ -117,7 +115,7 @@ class IdColumns:
             for col in names:
                 if not self.ok.get(col):
                     continue
-                con = _connect(runs, [col])
+                con = _connect(runs)
                 try:
                     (n,) = con.execute(f"SELECT count(DISTINCT {sqlbuild.quote(col)}) "
                                        "FROM input_rows").fetchone()
