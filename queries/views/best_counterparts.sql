@@ -3,7 +3,7 @@
 -- n_exp (expected unrelated right sources in the match region) and p_any_unrelated
 -- (probability that at least one is there). These are NULL when the run's density was
 -- refused (a truncated counterpart list without --density/--density-from).
--- depends: (tables only)
+-- depends: xmatch_pairs
 CREATE OR REPLACE VIEW best_counterparts AS
 SELECT r.name AS run, r.left_catalog, r.right_catalog, p.left_key, p.right_key,
        p.sep_arcsec, p.norm_sep, p.pa_deg, p.match_radius_arcsec, p.n_candidates,

@@ -1,14 +1,24 @@
-"""Cross-match runs in the store: ``xmatch_runs`` (one row per run) and ``xmatch_pairs``
-(one row per candidate pair), created by ``schema/003_xmatch_runs.sql``.
+"""Cross-match runs in the store: ``xmatch_runs`` (one row per run) and their pairs as
+Parquet, one folder per run (``runs/<name>-<token>/pairs-000.parquet``; a large run is
+written as one file per core at once), read in SQL through the view ``xmatch_pairs``
+(run_id plus the columns of :data:`PAIR_COLUMNS`).
 
 The TAP upload join (``xcat ingest 2rxs --upload``) and the cross-match engine
 (:mod:`xcat.xmatch.match`, ``xcat xmatch``) record their pairs here; migration 005 added
 the engine's per-pair columns (normalised separation, position angle, radius, local
 density, chance and association probabilities) and the catalogs' versions per run;
 migration 010 the density of each run (how it was obtained, its value) and, per pair,
-the expected number of unrelated counterparts ``n_exp`` and ``p_any_unrelated``. A
-run is named; recording a run under an existing name replaces that run and its pairs
-in one transaction. The ``best_counterparts`` view over the runs is a named view
+the expected number of unrelated counterparts ``n_exp`` and ``p_any_unrelated``;
+migration 015 made the pairs Parquet (pairs recorded before stay in
+``xmatch_pairs_legacy``, which the view reads too).
+
+Recording is the ingest's switch on a small scale: the pairs are sorted by left_key,
+rank, right_key and written to a staging folder while the store is not locked; under
+the write lock the folder takes its final name and one transaction replaces any run of
+the same name, inserts the run row (``pairs_path``) and rebuilds the view; the
+superseded run's folder is removed after the COMMIT. A crash before the COMMIT leaves
+the old run (the new folder is a leftover the next write session removes), after it
+the new one. The ``best_counterparts`` view over the runs is a named view
 (``queries/views/best_counterparts.sql``), built with the store's other views.
 """
 
@@ -16,18 +26,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from xcat.errors import XcatError
-from xcat.store.db import Database, writes
+from xcat.store import layout, upkeep, views
+from xcat.store.db import Database, reads
+from xcat.store.faults import crash_point
 from xcat.store.sql import run_arrow, transaction
 from xcat.version import __version__
 
-PAIRS_VIEW = "xcat_new_pairs"
+#: Rows per Parquet row group of a run's pairs: DuckDB reads row groups in parallel and
+#: skips those whose left_key range misses a filter (the file is sorted by left_key).
+ROW_GROUP_ROWS = 122_880
+#: Compression of the pairs files (zstd: about 0.8x the size of snappy, same write time
+#: without dictionary pages, which cost more than they save on per-pair values).
+COMPRESSION = "zstd"
+#: A run of at least twice this many pairs is written as several files at once.
+PART_ROWS = 200_000
+
 
 
 @dataclass
@@ -103,12 +130,107 @@ def rank_pairs(left_key: list[str], right_key: list[str], sep_arcsec: np.ndarray
                      "n_candidates": pa.array(n_cand, pa.int32())})
 
 
+def sort_pairs(pairs: pa.Table) -> pa.Table:
+    """``pairs`` ordered by left_key, rank, right_key (NULL ranks last), as stored.
+
+    Examples
+    --------
+    >>> t = rank_pairs(["b", "a", "b"], ["x", "y", "z"], np.array([2.0, 1.0, 1.0]))
+    >>> sort_pairs(t).column("right_key").to_pylist()
+    ['y', 'z', 'x']
+    """
+    order = pair_order(pairs)
+    return pairs if order is None else pairs.take(pa.array(order))
+
+
+def pair_order(pairs: pa.Table) -> np.ndarray | None:
+    """Row order that sorts ``pairs`` by left_key, rank, right_key; None when in order.
+
+    The engine emits each left source's pairs together, ranked (nearest first), with
+    the sources in sky order: then only the groups' first keys are sorted and the
+    groups moved whole. Any other order is sorted on codes of the distinct left keys and
+    the ranks, by right_key too only when a left key has tied or NULL ranks.
+    """
+    n = pairs.num_rows
+    if n < 2:
+        return None
+    left, rank = pairs.column("left_key").combine_chunks(), pairs.column("rank")
+    if left.null_count or rank.null_count:
+        return _order_by_all(pairs)
+    ranks = rank.to_numpy()
+    new_group = np.empty(n, bool)
+    new_group[0] = True
+    new_group[1:] = pc.not_equal(left.slice(0, n - 1), left.slice(1)).to_numpy(
+        zero_copy_only=False)
+    if np.any(~new_group[1:] & (ranks[1:] <= ranks[:-1])):  # not ranked within groups
+        return _order_by_codes(pairs, left, ranks)
+    starts = np.flatnonzero(new_group)
+    heads = left.take(pa.array(starts))
+    order = pc.sort_indices(heads).to_numpy()
+    if len(order) > 1:
+        sorted_heads = heads.take(pa.array(order))
+        if pc.any(pc.equal(sorted_heads.slice(0, len(order) - 1),
+                           sorted_heads.slice(1))).as_py():  # a key in two groups
+            return _order_by_codes(pairs, left, ranks)
+    if np.all(order[1:] > order[:-1]):
+        return None
+    lengths = np.diff(np.append(starts, n))[order]
+    shift = starts[order] - (np.cumsum(lengths) - lengths)
+    return np.arange(n) + np.repeat(shift, lengths)
+
+
+def _order_by_codes(pairs: pa.Table, left: pa.Array, ranks: np.ndarray) -> np.ndarray:
+    """Pairs in any order: sort the distinct left keys, then (key position, rank)."""
+    enc = pc.dictionary_encode(left)
+    position = np.empty(len(enc.dictionary), np.int64)
+    position[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(len(enc.dictionary))
+    codes = position[enc.indices.to_numpy()]
+    idx = np.lexsort((ranks, codes))
+    c, r = codes[idx], ranks[idx]
+    if np.any((c[1:] == c[:-1]) & (r[1:] == r[:-1])):  # tied ranks: right_key decides
+        return _order_by_all(pairs)
+    return idx
+
+
+def _order_by_all(pairs: pa.Table) -> np.ndarray:
+    keys = [("left_key", "ascending", "at_end"), ("rank", "ascending", "at_end"),
+            ("right_key", "ascending", "at_end")]
+    return pc.sort_indices(pairs, keys).to_numpy()
+
+
+def write_pairs(pairs: pa.Table, folder: Path, *, threads: int | None = None) -> int:
+    """Write a run's pairs (every column of :data:`PAIR_COLUMNS`, sorted) as Parquet
+    files in ``folder``, one per ``threads`` (default: the cores) at once when the run
+    has at least :data:`PART_ROWS` pairs per file; return how many files.
+    """
+    table = full_pairs(pairs)
+    order = pair_order(table)
+    n = table.num_rows
+    parts = max(1, min(threads or os.cpu_count() or 1, n // PART_ROWS))
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def write(i: int) -> None:
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        part = table.slice(lo, hi - lo) if order is None else \
+            table.take(pa.array(order[lo:hi]))
+        pq.write_table(part, layout.pairs_file(folder, i), compression=COMPRESSION,
+                       row_group_size=ROW_GROUP_ROWS, use_dictionary=False)
+
+    if parts == 1:
+        write(0)
+    else:  # pyarrow's take and Parquet writer release the GIL
+        with ThreadPoolExecutor(parts) as pool:
+            list(pool.map(write, range(parts)))
+    return parts
+
+
 #: Record a cross-match run; returns its run_id.
 INSERT_RUN = """
 INSERT INTO xmatch_runs (name, left_catalog, right_catalog, method, parameters, created,
-                         xcat_version, n_pairs)
+                         xcat_version, n_pairs, pairs_path)
 VALUES ($name, $left_catalog, $right_catalog, $method, $parameters, $created, $xcat_version,
-        $n_pairs)
+        $n_pairs, $pairs_path)
 RETURNING run_id
 """
 
@@ -121,32 +243,21 @@ SET left_version = $left_version, right_version = $right_version,
 WHERE run_id = $run_id
 """
 
-#: Record the pairs of a run from the Arrow table registered as xcat_new_pairs (every
-#: column; :func:`full_pairs` fills the ones a method does not compute with NULL).
-INSERT_PAIRS = """
-INSERT INTO xmatch_pairs (run_id, left_key, right_key, sep_arcsec, rank, n_candidates,
-                          probability, flags, norm_sep, pa_deg, match_radius_arcsec,
-                          rho_arcsec2, p_chance, lr, p_any, mutual_best, n_exp,
-                          p_any_unrelated)
-SELECT $run_id, left_key, right_key, sep_arcsec, rank, n_candidates,
-       probability, flags, norm_sep, pa_deg, match_radius_arcsec,
-       rho_arcsec2, p_chance, lr, p_any, mutual_best, n_exp, p_any_unrelated
-FROM xcat_new_pairs
-"""
-
 #: Record how the density of a run was obtained (``parameters['density']``).
 SET_RUN_DENSITY = """
 UPDATE xmatch_runs SET density_method = $method, density_arcsec2 = $value
 WHERE run_id = $run_id
 """
 
-#: The run ids recorded under one run name (a re-run replaces them).
-RUNS_NAMED = "SELECT run_id FROM xmatch_runs WHERE name = $name"
+#: The runs recorded under one run name (a re-run replaces them) and their folders.
+RUNS_NAMED = "SELECT run_id, pairs_path FROM xmatch_runs WHERE name = $name ORDER BY run_id"
 
 
-@writes
 def record_run(store: Database, run: XmatchRun) -> int:
     """Record ``run`` and its pairs (replacing a run of the same name); return its run_id.
+
+    The pairs are written as Parquet before the write lock is taken; the run goes live
+    in one transaction (see the module's description).
 
     Examples
     --------
@@ -157,47 +268,77 @@ def record_run(store: Database, run: XmatchRun) -> int:
     1
 
     """
+    token = uuid.uuid4().hex[:10]
+    staged = layout.run_staging_dir(store.path, run.name, token)
+    with upkeep.StagingLock(store.path, token):
+        try:
+            write_pairs(run.pairs, staged)
+            with store.writing():
+                crash_point("staged")
+                folder = layout.run_dir(store.path, run.name, token)
+                staged.rename(folder)
+                crash_point("renamed")
+                try:
+                    run_id, superseded = _commit(store, run, folder)
+                except BaseException:  # not live: the registry still names the old run
+                    shutil.rmtree(folder, ignore_errors=True)
+                    raise
+                upkeep.remove_versions(store.path, superseded)
+        finally:
+            if staged.exists():
+                shutil.rmtree(staged, ignore_errors=True)
+    return run_id
+
+
+def _commit(store: Database, run: XmatchRun, folder: Path) -> tuple[int, list[str]]:
+    """Replace the runs named ``run.name`` by ``run`` (its pairs in ``folder``) and
+    rebuild the pairs view, in one transaction; return the run id and the superseded
+    run folders (relative to the store).
+    """
     con = store.con
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    superseded = []
     try:
         with transaction(con):
-            for (old,) in con.execute(RUNS_NAMED, {"name": run.name}).fetchall():
-                con.execute("DELETE FROM xmatch_pairs WHERE run_id = $run_id", {"run_id": old})
+            for old, old_path in con.execute(RUNS_NAMED, {"name": run.name}).fetchall():
+                con.execute(f"DELETE FROM {views.PAIRS_LEGACY} WHERE run_id = $run_id",
+                            {"run_id": old})
                 con.execute("DELETE FROM xmatch_runs WHERE run_id = $run_id", {"run_id": old})
+                if old_path:
+                    superseded.append(old_path)
             run_id = con.execute(INSERT_RUN, {
                 "name": run.name, "left_catalog": run.left_catalog,
                 "right_catalog": run.right_catalog, "method": run.method,
                 "parameters": json.dumps(run.parameters, sort_keys=True), "created": now,
-                "xcat_version": __version__, "n_pairs": run.pairs.num_rows}).fetchall()[0][0]
+                "xcat_version": __version__, "n_pairs": run.pairs.num_rows,
+                "pairs_path": folder.relative_to(store.path).as_posix()}).fetchall()[0][0]
             con.execute(SET_RUN_VERSIONS, {
                 "run_id": run_id, **{k: run.versions.get(k) for k in VERSION_KEYS}})
             density = run.parameters.get("density") or {}
             con.execute(SET_RUN_DENSITY, {"run_id": run_id, "method": density.get("method"),
                                           "value": density.get("value_arcsec2")})
-            con.register(PAIRS_VIEW, full_pairs(run.pairs))
-            try:
-                con.execute(INSERT_PAIRS, {"run_id": run_id})
-            finally:
-                con.unregister(PAIRS_VIEW)
+            views.refresh_pairs(con, store.path, upkeep.db_paths(store.db_file))
     except XcatError as exc:  # transaction() rolled back and wrapped a DuckDB error
         if exc.__cause__ is None:
             raise
         raise XcatError(f"recording cross-match run '{run.name}' failed, nothing recorded "
                         f"({str(exc.__cause__).splitlines()[0]})") from exc.__cause__
-    return int(run_id)
+    return int(run_id), superseded
 
 
-#: Every stored column of the pairs of the run of one name, nearest first per left key.
+#: Every stored column of the pairs of one run, nearest first per left key (the view
+#: reads only that run's file: its rows carry the run_id as a constant).
 RUN_PAIRS = """
-SELECT p.left_key, p.right_key, p.sep_arcsec, p.norm_sep, p.pa_deg, p.match_radius_arcsec,
-       p.rank, p.n_candidates, p.mutual_best, p.rho_arcsec2, p.p_chance, p.n_exp,
-       p.p_any_unrelated, p.lr, p.probability, p.p_any, p.flags
-FROM xmatch_pairs p JOIN xmatch_runs r USING (run_id)
-WHERE r.name = $name
-ORDER BY p.left_key, p.rank, p.right_key
+SELECT left_key, right_key, sep_arcsec, norm_sep, pa_deg, match_radius_arcsec,
+       rank, n_candidates, mutual_best, rho_arcsec2, p_chance, n_exp,
+       p_any_unrelated, lr, probability, p_any, flags
+FROM xmatch_pairs
+WHERE run_id = $run_id
+ORDER BY left_key, rank, right_key
 """
 
 
+@reads
 def run_pairs(store: Database, name: str) -> pa.Table:
     """The pairs of the run called ``name`` (left_key, right_key, sep_arcsec, rank, ...).
 
@@ -210,10 +351,11 @@ def run_pairs(store: Database, name: str) -> pa.Table:
     7
 
     """
-    rows = run_arrow(store.con, RUN_PAIRS, {"name": name})
-    if rows.num_rows == 0 and not store.con.execute(RUNS_NAMED, {"name": name}).fetchall():
+    runs = store.con.execute(RUNS_NAMED, {"name": name}).fetchall()
+    if not runs:
         raise XcatError(f"no cross-match run '{name}' in {store.path}")
-    return rows
+    return pa.concat_tables([run_arrow(store.con, RUN_PAIRS, {"run_id": run_id})
+                             for run_id, _ in runs])
 
 
 #: Cross-match runs, newest first.

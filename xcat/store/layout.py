@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 DB_FILE = "xcat.duckdb"
 CATALOGS_DIR = "catalogs"
+RUNS_DIR = "runs"
+PAIRS_PREFIX = "pairs-"
 DATASET_DIR = "dataset"
 PROPERTIES_FILE = "hats.properties"
 PARTITION_INFO_FILE = "partition_info.csv"
@@ -52,3 +55,50 @@ def partition_file(catalog: Path, order: int, pixel: int) -> Path:
 def catalog_glob(catalog: Path) -> str:
     """Glob over the Parquet partition files of the HATS catalog folder ``catalog``."""
     return str(catalog / DATASET_DIR / "Norder=*" / "Dir=*" / "Npix=*" / "*.parquet")
+
+
+def run_folder_name(name: str, token: str) -> str:
+    """``<name>-<token>``: the folder of one recorded cross-match run (run names are free
+    text: characters other than letters, digits, ``_`` and ``.`` become ``_``).
+
+    Examples
+    --------
+    >>> run_folder_name("csc x hst/2", "0a1b2c3d4e")
+    'csc_x_hst_2-0a1b2c3d4e'
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.]", "_", name)[:64].lstrip(".") or "run"
+    return f"{safe}-{token}"
+
+
+def runs_dir(store: Path) -> Path:
+    """``<store>/runs``: one folder per recorded cross-match run."""
+    return store / RUNS_DIR
+
+
+def run_dir(store: Path, name: str, token: str) -> Path:
+    """``<store>/runs/<name>-<token>``: the pairs of one run (``xmatch_runs.pairs_path``
+    names the live folder; one written for a run that never committed is a leftover).
+    """
+    return runs_dir(store) / run_folder_name(name, token)
+
+
+def run_staging_dir(store: Path, name: str, token: str) -> Path:
+    """Where a run's pairs are written before the write lock is taken."""
+    return runs_dir(store) / f"{STAGING_PREFIX}{run_folder_name(name, token)}"
+
+
+def pairs_file(run_folder: Path, part: int) -> Path:
+    """``pairs-<part>.parquet``: one of the Parquet files of a run's pairs (a large run is
+    written as several at once; read in name order, they are in order).
+    """
+    return run_folder / f"{PAIRS_PREFIX}{part:03d}.parquet"
+
+
+def pairs_glob(run_folder: Path) -> str:
+    """Glob over the Parquet files of a run's pairs."""
+    return str(run_folder / f"{PAIRS_PREFIX}*.parquet")
+
+
+def pairs_files(run_folder: Path) -> list[Path]:
+    """The Parquet files of a run's pairs, in order."""
+    return sorted(run_folder.glob(f"{PAIRS_PREFIX}*.parquet"))

@@ -23,7 +23,7 @@ from xcat.errors import XcatError
 from xcat.store import registry, sqlbuild, xray_views
 from xcat.store.migrations import schema_objects
 from xcat.store.sql import run_arrow, sql_error_message
-from xcat.store.views import view_names
+from xcat.store.views import PAIRS_LEGACY, view_names
 
 #: Statements that only read the store (COPY ... TO writes a file, not the store; a
 #: COPY ... FROM fails on the read-only attachment and then asks for a write).
@@ -75,7 +75,7 @@ def check_kinds(kinds: list[str]) -> bool:
 
 def owned_names(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Lower-case names of every object the store owns (computed products included)."""
-    names = schema_objects() | view_names() | {"store_info"}
+    names = schema_objects() | view_names() | {"store_info", PAIRS_LEGACY}
     for row in registry.catalog_rows(con):
         n = row["name"]
         names |= {n, xray_views.hats_view(n), xray_views.staging_view(n),

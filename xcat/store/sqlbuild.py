@@ -89,6 +89,16 @@ def parquet_view(name: str, glob: str, db_paths: tuple[str, ...]) -> str:
 
     source = sa.func.read_parquet(sa.literal(glob), sa.text("hive_partitioning = true"),
                                   sa.text("union_by_name = false"))
+    guard = copy_guard(name, glob, db_paths)
+    return create_view(name, sa.select(sa.text("*")).select_from(source).where(guard))
+
+
+def copy_guard(name: str, marker: str, db_paths: tuple[str, ...]) -> Any:
+    """TRUE, or an error when an attached database holding the view ``name`` whose SQL
+    contains ``marker`` (a path under the store) is not at one of ``db_paths``.
+    """
+    import sqlalchemy as sa
+
     # Every attached database holding this view over these files must be at a path it
     # was built for: a copy opened beside its original must not read the original's files.
     views_ = sa.select(sa.column("database_name"), sa.column("view_name"),
@@ -98,12 +108,44 @@ def parquet_view(name: str, glob: str, db_paths: tuple[str, ...]) -> str:
     elsewhere = sa.select(sa.func.count()).select_from(
         views_.join(dbs, views_.c.database_name == dbs.c.database_name)).where(
         views_.c.view_name == name,
-        sa.func.contains(views_.c.sql, glob.replace("'", "''")),
+        sa.func.contains(views_.c.sql, marker.replace("'", "''")),
         dbs.c.path.is_not(None), dbs.c.path.not_in(list(db_paths))).scalar_subquery()
     message = (f"this xcat store was copied or moved: its views read {db_paths[0]}. Open "
                "it once with xcat (e.g. `xcat --store DIR catalogs`) to re-point them")
-    guard = sa.case((elsewhere == 0, sa.true()), else_=sa.func.error(message).cast(sa.Boolean))
-    return create_view(name, sa.select(sa.text("*")).select_from(source).where(guard))
+    return sa.case((elsewhere == 0, sa.true()), else_=sa.func.error(message).cast(sa.Boolean))
+
+
+def pairs_view(name: str, legacy: str, columns: list[str], runs: list[tuple[int, str]],
+               marker: str, db_paths: tuple[str, ...]) -> str:
+    """The view of every cross-match pair: the rows of the table ``legacy`` (pairs recorded
+    before they were Parquet, whose column types the view keeps) and of each run's Parquet
+    files, ``runs`` as (run_id, absolute path or glob), on ``run_id`` and ``columns``.
+    Each run's rows get its id as a constant, so a filter on ``run_id`` reads only that
+    run's files. Files are named by absolute path and guarded like
+    :func:`parquet_view` (``marker``: the store's runs folder); with no run it is the
+    table alone, typed.
+
+    Examples
+    --------
+    >>> sql = pairs_view("p", "old", ["k"], [(3, "/s/runs/a-1/pairs-*.parquet")],
+    ...                  "/s/runs/", ("/s/xcat.duckdb",))
+    >>> "CAST(3 AS BIGINT) AS run_id" in sql, "read_parquet('/s/runs/a-1/pairs-*.parquet')" in sql
+    (True, True)
+    """
+    import sqlalchemy as sa
+
+    cols = [sa.column(c) for c in columns]
+    parts: list[Any] = [sa.select(sa.column("run_id"), *cols).select_from(sa.table(legacy))]
+    for run_id, path in runs:
+        source = sa.func.read_parquet(sa.literal(path)).table_valued(*columns)
+        parts.append(sa.select(sa.cast(sa.literal(int(run_id)), sa.BigInteger).label("run_id"),
+                               *(source.c[c] for c in columns)))
+    union = sa.union_all(*parts) if len(parts) > 1 else parts[0]
+    if not runs:
+        return create_view(name, union)
+    body = sa.select(sa.text("*")).select_from(union.subquery("pairs")).where(
+        copy_guard(name, marker, db_paths))
+    return create_view(name, body)
 
 
 def catalog_view(name: str, internal: str) -> str:

@@ -7,6 +7,9 @@ else under ``catalogs/`` is a leftover: a superseded version, a version written 
 ingest killed before its COMMIT, a staging folder of a dead ingest, or a ``.trash-``
 folder of an older xcat. Write sessions remove them (and say so on stderr); staging
 folders of an ingest still running are recognised by the lock it holds and kept.
+Cross-match runs are folders too (``runs/<name>-<token>/pairs-NNN.parquet``, named by
+``xmatch_runs.pairs_path``): a run folder no run names (superseded, or written by a run
+killed before its COMMIT) is a leftover in the same way.
 
 The views name Parquet files by absolute path and check which DuckDB file they belong
 to (:func:`xcat.store.sqlbuild.parquet_view`). When xcat opens a store whose
@@ -117,13 +120,17 @@ def end_session(con: duckdb.DuckDBPyConnection) -> None:
 
 def _temp_views(con: duckdb.DuckDBPyConnection, root: Path, db_file: Path) -> None:
     made = []
+    temp = ("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW")
     for row in registry.catalog_rows(con):
         internal = xray_views.hats_view(row["name"])
         glob = layout.catalog_glob(root / row["path"])
-        body = sqlbuild.parquet_view(internal, glob, db_paths(db_file)).replace(
-            "CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1)
+        body = sqlbuild.parquet_view(internal, glob, db_paths(db_file)).replace(*temp, 1)
         con.execute(body)
         made.append(internal)
+    pairs = views.pairs_view_sql(con, root, db_paths(db_file))
+    if pairs is not None:
+        con.execute(pairs.replace(*temp, 1))
+        made.append(views.PAIRS_VIEW)
     _TEMP[id(con)] = made
     log.debug("read-only store at a new path: %d catalogs read through temporary views",
               len(made))
@@ -134,21 +141,31 @@ def live_folders(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {Path(r["path"]).name for r in registry.catalog_rows(con)}
 
 
+def live_run_folders(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the folders under ``runs/`` that recorded runs point at."""
+    if views.PAIRS_LEGACY not in registry.table_names(con):  # before migration 015
+        return set()
+    rows = con.execute("SELECT pairs_path FROM xmatch_runs "
+                       "WHERE pairs_path IS NOT NULL").fetchall()
+    return {Path(r[0]).name for r in rows}
+
+
 def strays(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
-    """Folders and files under ``catalogs/`` that no catalog uses and no running ingest
-    is writing.
+    """Folders and files under ``catalogs/`` and ``runs/`` that no catalog or run uses and
+    no running ingest or run recording is writing.
     """
-    folder = root / layout.CATALOGS_DIR
-    if not folder.is_dir():
-        return []
-    live = live_folders(con)
     out = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name in live:
+    for folder, live in ((root / layout.CATALOGS_DIR, live_folders),
+                         (layout.runs_dir(root), live_run_folders)):
+        if not folder.is_dir():
             continue
-        if entry.name.startswith(layout.STAGING_PREFIX) and _ingest_running(entry):
-            continue
-        out.append(entry)
+        names = live(con)
+        for entry in sorted(folder.iterdir()):
+            if entry.name in names:
+                continue
+            if entry.name.startswith(layout.STAGING_PREFIX) and _ingest_running(entry):
+                continue
+            out.append(entry)
     return out
 
 
@@ -161,14 +178,14 @@ def remove_strays(con: duckdb.DuckDBPyConnection, root: Path) -> int:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
-        log.info("removed %s/%s (%s)", layout.CATALOGS_DIR, entry.name, what)
+        log.info("removed %s (%s)", entry.relative_to(root).as_posix(), what)
     return len(found)
 
 
 def remove_versions(root: Path, folders: list[str]) -> None:
-    """Remove catalog versions the registry no longer names (after the COMMIT that
-    superseded them, with the write lock still held: no reader is between its registry
-    read and its file reads).
+    """Remove catalog versions or run folders (paths relative to ``root``) the registry no
+    longer names (after the COMMIT that superseded them, with the write lock still held:
+    no reader is between its registry read and its file reads).
     """
     for name in folders:
         path = root / name
@@ -178,6 +195,10 @@ def remove_versions(root: Path, folders: list[str]) -> None:
 
 
 def _describe(entry: Path) -> str:
+    if entry.parent.name == layout.RUNS_DIR:
+        if entry.name.startswith(layout.STAGING_PREFIX):
+            return "left by an interrupted cross-match run"
+        return "a run folder no cross-match run uses: superseded, or from an interrupted run"
     if entry.name.startswith(layout.STAGING_PREFIX):
         return "left by an interrupted ingest"
     if entry.name.startswith(layout.TRASH_PREFIX):
@@ -206,8 +227,8 @@ def _ingest_running(entry: Path) -> bool:
 
 
 class StagingLock:
-    """Held by an ingest while it writes staging folders: a live ingest's folders are
-    never mistaken for leftovers.
+    """Held by an ingest (or a run being recorded) while it writes staging folders: a
+    live ingest's folders are never mistaken for leftovers.
     """
 
     def __init__(self, root: Path, token: str):

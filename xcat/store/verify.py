@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from xcat import resources
 from xcat.store import layout, sqlbuild, upkeep
@@ -33,7 +35,7 @@ ORDER BY c.name
 #: Every cross-match run with the key columns of its two catalogs (NULL when one is gone).
 RUN_TARGETS = """
 SELECT r.run_id, r.name, r.left_catalog, r.right_catalog,
-       l.key_columns AS left_key, c.key_columns AS right_key
+       l.key_columns AS left_key, c.key_columns AS right_key, r.n_pairs, r.pairs_path
 FROM xmatch_runs r
 LEFT JOIN catalogs l ON l.name = r.left_catalog
 LEFT JOIN catalogs c ON c.name = r.right_catalog
@@ -66,7 +68,8 @@ def run_audits(store: Database) -> list[AuditResult]:
     True
 
     """
-    stray = [f"{layout.CATALOGS_DIR}/{p.name}" for p in upkeep.strays(store.con, store.path)]
+    stray = [p.relative_to(store.path).as_posix()
+             for p in upkeep.strays(store.con, store.path)]
     results = [AuditResult("no_stray_folders", "(store)", len(stray), stray[:3])]
     for name, n_rows, ra, dec, key, sha, n_parts, flux_cols in store.con.execute(
             CATALOG_TARGETS).fetchall():
@@ -132,10 +135,14 @@ def _key_rows(catalog: str, key: str) -> Any:
 
 
 def _xmatch_audits(store: Database) -> list[AuditResult]:
-    """Cross-match runs: pairs within the radius, pair counts, keys present in both catalogs."""
-    results = []
+    """Cross-match runs: their pair files, pairs within the radius, pair counts, keys
+    present in both catalogs.
+    """
     runs = store.con.execute(RUN_TARGETS).fetchall()
-    for run_id, name, left, right, left_key, right_key in runs:
+    results = [_run_file_check(store, f"xmatch:{r[1]}", r[6], r[7]) for r in runs if r[7]]
+    if not all(r.ok for r in results):  # the pairs view cannot read a missing file
+        return results
+    for run_id, name, left, right, left_key, right_key, _, _ in runs:
         label = f"xmatch:{name}"
         for audit in ("xmatch_pairs_within_radius", "xmatch_run_pair_count"):
             rows = store.con.execute(audit_query(audit, {}), {"run_id": run_id}).fetchall()
@@ -152,6 +159,20 @@ def _xmatch_audits(store: Database) -> list[AuditResult]:
         rows = store.con.execute(sql, {"run_id": run_id}).fetchall()
         results.append(AuditResult("xmatch_pair_keys_exist", label, len(rows), rows[:3]))
     return results
+
+
+def _run_file_check(store: Database, label: str, n_pairs: int, path: str) -> AuditResult:
+    """The run's Parquet files are there and hold ``n_pairs`` rows."""
+    files = layout.pairs_files(store.path / path)
+    if not files:
+        return AuditResult("run_files_present", label, 1, [f"{path}: no pairs files"])
+    try:
+        rows = sum(pq.read_metadata(f).num_rows for f in files)
+    except (OSError, pa.ArrowInvalid) as exc:
+        return AuditResult("run_files_present", label, 1,
+                           [f"{path}: {str(exc).splitlines()[0]}"])
+    bad = [] if rows == n_pairs else [f"{path} holds {rows} pairs, the run {n_pairs}"]
+    return AuditResult("run_files_present", label, len(bad), bad)
 
 
 def _disk_checks(store: Database, name: str, n_rows: int, sha: str,

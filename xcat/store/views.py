@@ -1,12 +1,13 @@
 """Every derived view of a store, rebuilt by ONE function, :func:`refresh`, in dependency
-order: the catalog views over the HATS files, the per-catalog X-ray views and
-``xray_sources`` (:mod:`xcat.store.xray_views`), then the named views in
+order: the catalog views over the HATS files, the view of every cross-match pair
+``xmatch_pairs`` (over each run's Parquet file, :func:`pairs_view_sql`), the per-catalog
+X-ray views and ``xray_sources`` (:mod:`xcat.store.xray_views`), then the named views in
 ``queries/views/<name>.sql``, ordered by their ``-- depends:`` headers, with column
 documentation from the sibling ``<name>.toml`` loaded into ``view_columns``.
 
 DuckDB binds a view when it is created, so a view is rebuilt after everything it
 reads. :func:`ensure` (called on open) rebuilds only when something is missing or a
-catalog view points at another store's files.
+catalog or pairs view points at another store's files.
 
 Examples
 --------
@@ -30,8 +31,17 @@ from xcat.store import layout, log, registry, sqlbuild, xray_views
 from xcat.store.sql import transaction
 
 DEPENDS = re.compile(r"^--\s*depends:\s*(.*)$", re.M)
+#: The view of every cross-match pair, and the table of the pairs recorded before runs
+#: were Parquet files (schema/015_run_pairs_parquet.sql).
+PAIRS_VIEW = "xmatch_pairs"
+PAIRS_LEGACY = "xmatch_pairs_legacy"
 #: Views built in Python (not named query files) that named views may depend on.
-BUILT = {"xray_sources"}
+BUILT = {"xray_sources", PAIRS_VIEW}
+
+#: Runs whose pairs are Parquet files (their folders relative to the store).
+PARQUET_RUNS = """
+SELECT run_id, pairs_path FROM xmatch_runs WHERE pairs_path IS NOT NULL ORDER BY run_id
+"""
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,7 @@ def refresh(con: duckdb.DuckDBPyConnection, root: Path,
     changed what the views read.
     """
     made = _catalog_views(con, root, db_paths, only_stale=False)
+    made += refresh_pairs(con, root, db_paths)
     made += xray_views.build(con)
     registry.document_view(con, "xray_sources", _xray_docs())
     for v in named_views():
@@ -111,6 +122,44 @@ def ensure(con: duckdb.DuckDBPyConnection, root: Path, db_paths: tuple[str, ...]
             refresh(con, root, db_paths)
         return
     _catalog_views(con, root, db_paths, only_stale=True, existing=existing)
+    refresh_pairs(con, root, db_paths, existing=existing)
+
+
+def pairs_view_sql(con: duckdb.DuckDBPyConnection, root: Path,
+                   db_paths: tuple[str, ...]) -> str | None:
+    """``CREATE OR REPLACE VIEW xmatch_pairs``: the pairs table of older stores and every
+    run's Parquet file (absolute paths, guarded against a copied store); None before
+    migration 015.
+    """
+    if PAIRS_LEGACY not in registry.table_names(con):
+        return None
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name = $t AND column_name <> 'run_id' ORDER BY column_index",
+        {"t": PAIRS_LEGACY}).fetchall()]
+    runs = [(run_id, layout.pairs_glob(root / path))
+            for run_id, path in con.execute(PARQUET_RUNS).fetchall()]
+    marker = str(layout.runs_dir(root)) + "/"
+    return sqlbuild.pairs_view(PAIRS_VIEW, PAIRS_LEGACY, columns, runs, marker, db_paths)
+
+
+def refresh_pairs(con: duckdb.DuckDBPyConnection, root: Path, db_paths: tuple[str, ...], *,
+                  existing: dict[str, str] | None = None) -> list[str]:
+    """Rebuild ``xmatch_pairs`` (call in the transaction that records, replaces or
+    removes a run); with ``existing`` (name → SQL of the views), only when it is missing
+    or reads files of another store path.
+    """
+    sql = pairs_view_sql(con, root, db_paths)
+    if sql is None:
+        return []
+    if existing is not None and PAIRS_VIEW in existing:
+        body = existing[PAIRS_VIEW]
+        marker = str(layout.runs_dir(root)) + "/"
+        reads_files = "read_parquet" in body
+        if not reads_files or (marker in body and all(p in body for p in db_paths)):
+            return []
+    con.execute(sql)
+    return [PAIRS_VIEW]
 
 
 def drop_catalog_views(con: duckdb.DuckDBPyConnection, name: str) -> None:
