@@ -20,6 +20,7 @@ from cli_helpers import run, snapshot
 from conftest import M101_CENTRE
 
 import xcat
+from xcat.catalog.runs import run_pairs
 from xcat.store import layout
 
 CONE = (*M101_CENTRE, "2arcmin")
@@ -259,3 +260,33 @@ def test_plain_session_with_the_original_attached_too(orig, tmp_path):
             con.execute("SELECT count(*) FROM csc").fetchall()
     finally:
         con.close()
+
+
+def test_run_pairs_of_a_copied_then_moved_store(orig, tmp_path):
+    """Issue 13: a run's pairs are Parquet files under runs/, read through the view
+    ``xmatch_pairs``, which is guarded and re-pointed like the catalog views."""
+    with xcat.Store.open(orig) as store:
+        n20 = store.xmatch("csc", "tab", radius="20arcsec", name="r").pairs.num_rows
+    copy = tmp_path / "copy"
+    cp_r(orig, copy)
+    count = "SELECT count(*) FROM xmatch_pairs"
+    best = "SELECT count(*) AS n FROM best_counterparts"
+    with pytest.raises(duckdb.Error, match="copied or moved"):
+        plain(copy / layout.DB_FILE, count)
+    with xcat.Store.open(orig) as store:  # the original's run is replaced: its folder goes
+        n2 = store.xmatch("csc", "tab", radius="2arcsec", name="r").pairs.num_rows
+    assert 555 <= n2 < n20
+    with pytest.raises(duckdb.Error, match=r"copied or moved|No files found"):
+        plain(copy / layout.DB_FILE, count)
+    before = snapshot(copy)
+    with xcat.Store.open(copy, read_only=True) as store:  # its own files, nothing written
+        assert run_pairs(store, "r").num_rows == n20
+        assert store.sql(best)["n"][0] == 555
+    assert snapshot(copy) == before
+    moved = tmp_path / "elsewhere"
+    copy.rename(moved)
+    with xcat.Store.open(moved) as store:  # a writable open re-points the pairs view
+        assert run_pairs(store, "r").num_rows == n20
+    assert plain(moved / layout.DB_FILE, count) == [(n20,)]
+    assert plain(orig / layout.DB_FILE, count) == [(n2,)]
+    assert "0 failed" in run(moved, "verify")
