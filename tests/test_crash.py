@@ -13,7 +13,12 @@ un-killed run, never a mix (``csc`` and ``csc_detections`` switch together). The
 next open (``xcat verify``) removes the leftovers (one ``removed catalogs/...`` note
 each), verify passes and ``catalogs/`` holds only the registered folders; re-running the
 killed command completes and leaves what an un-killed run leaves. A first ingest that
-creates the store is killed during the store's creation too.
+creates the store is killed during the store's creation too. A cross-match run switches
+the same way (issue 13: its pairs folder under ``runs/`` is staged, renamed, then named by
+the run row in the COMMIT; the superseded folder is removed after it): its pairs are
+those of the old run or of the new one (count and sum of separations), and after the
+next open ``runs/`` holds only the registered folders (one ``removed runs/...`` note per
+leftover).
 
 Inputs are excerpts of ../shared/data: the M101 CSCview VOTable cut to its first 300 /
 200 rows (32 / 21 sources), a CSV of those sources (positions shifted by 0.31" steps, so
@@ -88,7 +93,7 @@ def operations(d: Path) -> dict[str, Op]:
         Op("csc_switch", "b0", ("ingest", "csc", str(d / "csc.vot")),
            (*swap, "renamed#2", "removing", "removing#2")),
         Op("xmatch_run", "b1", ("xmatch", "csc", "m101", "--radius", "3arcsec", "--name", "r"),
-           ("commit", "committed")),
+           (*swap, "removing")),
         Op("classify_import", "b0", ("classify", "--import", str(d / "notes.csv")),
            ("commit", "committed")),
         Op("migration", "old", ("catalogs",), ("commit", "committed")),
@@ -176,10 +181,16 @@ def state(root: Path) -> dict:
             cats[name] = {"kind": kind, "n_rows": n_rows, "sha256": sha, "detail": detail,
                           "n_partitions": n_parts, "view_rows": view, "file_rows": on_disk,
                           "folder": Path(path).name, "created": created}
-        runs = con.execute(
-            "SELECT r.name, r.left_catalog, r.right_catalog, r.parameters, r.n_pairs, "
-            "(SELECT count(*) FROM xmatch_pairs p WHERE p.run_id = r.run_id) "
-            "FROM xmatch_runs r ORDER BY r.name").fetchall()
+        try:
+            runs = con.execute(
+                "SELECT r.name, r.left_catalog, r.right_catalog, r.parameters, r.n_pairs, "
+                "(SELECT count(*) FROM xmatch_pairs p WHERE p.run_id = r.run_id), "
+                "(SELECT round(sum(p.sep_arcsec), 6) FROM xmatch_pairs p "
+                " WHERE p.run_id = r.run_id) FROM xmatch_runs r ORDER BY r.name").fetchall()
+        except duckdb.Error as exc:  # a registered run whose files are gone
+            runs = [("error", str(exc).splitlines()[0])]
+        run_folders = sorted(Path(r[0]).name for r in con.execute(
+            "SELECT pairs_path FROM xmatch_runs WHERE pairs_path IS NOT NULL").fetchall())
         events = con.execute(
             "SELECT catalog, source_key, class, best_counterpart, donor_class, note, method "
             "FROM classification_events ORDER BY ALL").fetchall()
@@ -187,9 +198,13 @@ def state(root: Path) -> dict:
             "SELECT version FROM schema_migrations ORDER BY version").fetchall()]
     finally:
         con.close()
+    runs_dir = layout.runs_dir(root)
     return {"catalogs": cats, "runs": runs, "events": events, "migrations": applied,
             "store_info": "store_info" in tables,
-            "entries": sorted(p.name for p in (root / layout.CATALOGS_DIR).iterdir())}
+            "entries": sorted(p.name for p in (root / layout.CATALOGS_DIR).iterdir()),
+            "run_folders": run_folders,
+            "run_entries": sorted(p.name for p in runs_dir.iterdir())
+            if runs_dir.is_dir() else []}
 
 
 def fingerprint(s: dict) -> dict:
@@ -209,7 +224,7 @@ def inconsistencies(s: dict) -> list[str]:
     csc, det = s["catalogs"].get("csc"), s["catalogs"].get("csc_detections")
     if csc and det and (csc["sha256"], csc["created"]) != (det["sha256"], det["created"]):
         bad.append("csc and csc_detections come from different ingests")
-    for run_name, *_, n_pairs, n_rows in s["runs"]:
+    for run_name, *_, n_pairs, n_rows, _ in (r for r in s["runs"] if r[0] != "error"):
         if n_pairs != n_rows:
             bad.append(f"run {run_name}: n_pairs {n_pairs}, {n_rows} pair rows")
     return bad
@@ -217,6 +232,11 @@ def inconsistencies(s: dict) -> list[str]:
 
 def registered(s: dict) -> list[str]:
     return sorted(c["folder"] for c in s["catalogs"].values())
+
+
+def run_leftovers(s: dict) -> list[str]:
+    """Entries of runs/ that no run names (a killed recording's folders)."""
+    return sorted(set(s["run_entries"]) - set(s["run_folders"]))
 
 
 # ---------------------------------------------------------------------- running and killing
@@ -297,16 +317,22 @@ def check(outcome: Outcome, op: Op, old: dict, new: dict, *, injected: bool) -> 
     if label == "mixed":
         found.append(f"{where}: neither the old nor the new state: {fp}")
     leftovers = sorted(set(s["entries"]) - set(registered(s)))
-    tally["leftovers"] += len(leftovers)
+    tally["leftovers"] += len(leftovers) + len(run_leftovers(s))
     r = CliRunner().invoke(cli, ["--store", str(root), "verify"])
     removed = sorted(re.findall(r"^xcat: removed catalogs/(\S+) \(", r.stderr, flags=re.M))
+    removed_runs = sorted(re.findall(r"^xcat: removed runs/(\S+) \(", r.stderr, flags=re.M))
     if r.exit_code != 0:
         found.append(f"{where}: verify after the next open failed: {r.output[-600:]}")
     if removed != leftovers:
         found.append(f"{where}: leftovers {leftovers}, removed {removed}")
+    if removed_runs != run_leftovers(s):
+        found.append(f"{where}: run leftovers {run_leftovers(s)}, removed {removed_runs}")
     entries = sorted(p.name for p in (root / layout.CATALOGS_DIR).iterdir())
     if entries != registered(s):
         found.append(f"{where}: after the next open catalogs/ holds {entries}")
+    after = state(root)
+    if after["run_entries"] != after["run_folders"]:
+        found.append(f"{where}: after the next open runs/ holds {after['run_entries']}")
     r = CliRunner().invoke(cli, ["--store", str(root), *op.args])
     if r.exit_code != 0:
         return [*found, f"{where}: the re-run failed: {r.output[-400:]}{r.stderr[-400:]}"]
@@ -315,6 +341,8 @@ def check(outcome: Outcome, op: Op, old: dict, new: dict, *, injected: bool) -> 
         found.append(f"{where}: the re-run left {fingerprint(again)}, an un-killed run {new}")
     if again["entries"] != registered(again):
         found.append(f"{where}: after the re-run catalogs/ holds {again['entries']}")
+    if again["run_entries"] != again["run_folders"]:
+        found.append(f"{where}: after the re-run runs/ holds {again['run_entries']}")
     return found
 
 
@@ -333,6 +361,7 @@ def test_kill_leaves_old_or_new_state(world, key):
     assert new != old
     for s in (old_state, new_state):
         assert not inconsistencies(s) and s["entries"] == registered(s)
+        assert s["run_entries"] == s["run_folders"]
     rng = random.Random(f"{SEED}-{key}")
     problems: list[str] = []
 
