@@ -91,10 +91,13 @@ class Store(Database):
                      dec: str | None = None, key: str | None = None,
                      mapping: str | None = None, pos_err: tuple[str, ...] = (),
                      fmt: str | None = None, replace: bool = False,
-                     progress: bool = False, max_rows: int | None = None) -> list[str]:
+                     progress: bool = False, max_rows: int | None = None,
+                     margin: str | float | None = None) -> list[str]:
         """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions as catalog ``name``.
 
-        ``max_rows`` caps the rows per HATS partition (default 1,000,000).
+        ``max_rows`` caps the rows per HATS partition (default 1,000,000); ``margin``
+        is the margin cache's threshold (``"60arcmin"``, or arcsec; default 3x the
+        largest positional error, at least 10 arcsec).
 
         Examples
         --------
@@ -103,7 +106,8 @@ class Store(Database):
         """
         job = FileJob(kind="table", file=Path(file), name=name, ra=ra, dec=dec, key=key,
                       mapping=mapping, pos_err=pos_err, fmt=fmt,
-                      max_rows=max_rows or MAX_PARTITION_ROWS)
+                      max_rows=max_rows or MAX_PARTITION_ROWS,
+                      margin=None if margin is None else arcsec(margin))
         return run(self, job, replace=replace, progress=progress)
 
     @writes

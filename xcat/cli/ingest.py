@@ -159,13 +159,20 @@ def ingest_erass1(ctx: click.Context, **source) -> None:
 @click.option("--format", "fmt", default=None, help="Input format if the name does not tell.")
 @click.option("--replace", is_flag=True, help="Replace a catalog of this name from another source.")
 @_invalid_option
+@click.option("--margin", default=None, help="Margin-cache threshold with a unit (60arcsec): "
+              "the largest radius cross-matches against this catalog may use (default 3x "
+              "its largest positional error, at least 10arcsec).")
+@click.option("--partition-rows", "max_rows", type=int, default=None,
+              help="Most rows per HATS partition (default 1000000).")
 @click.pass_context
-def ingest_table(ctx: click.Context, replace: bool, **options) -> None:
+def ingest_table(ctx: click.Context, replace: bool, max_rows: int | None, **options) -> None:
     """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions.
 
     Example: xcat ingest table cif20.Mother.v01.csv --name carmenes --key Karmn
+
+    Example: xcat ingest table gaia_field.parquet --name gaia --margin 30arcsec
     """
-    _run_file(ctx, "table", replace, **options)
+    _run_file(ctx, "table", replace, **options, **({"max_rows": max_rows} if max_rows else {}))
 
 
 # ----------------------------------------------------------------------- counterparts

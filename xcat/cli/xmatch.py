@@ -1,5 +1,6 @@
 """Cross-match commands: ``xcat xmatch LEFT RIGHT`` matches and records a run,
-``xcat xmatch-runs`` lists runs, ``xcat xmatch-pairs RUN`` prints a run's pairs.
+``xcat xmatch-runs`` lists runs, ``xcat xmatch-pairs RUN`` prints a run's pairs, ``xcat
+margin CATALOG`` rebuilds a catalog's margin cache.
 
 The work is in :mod:`xcat.xmatch.match` and :mod:`xcat.catalog.runs`.
 """
@@ -45,6 +46,10 @@ from xcat.cli.app import cli, log, open_store, rows_options, show
 @click.option("--name", default=None, help="Run name (default LEFT_x_RIGHT); replaces a "
               "run of that name.")
 @click.option("--no-record", is_flag=True, help="Print the pairs without storing a run.")
+@click.option("--threads", type=int, default=None,
+              help="Partitions matched at once (default: every core).")
+@click.option("--max-pairs", type=int, default=None,
+              help="Stop with an error when the match finds more pairs (default 50000000).")
 @rows_options
 @click.pass_context
 def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma: float | None,
@@ -52,7 +57,7 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
            left_err: str | None, right_err: str | None, annulus: str | None,
            density: str | None, density_from: str | None, area: str | None,
            no_density: bool, lr: bool, completeness: float, name: str | None, no_record: bool,
-           fmt: str, out: str | None) -> None:
+           threads: int | None, max_pairs: int | None, fmt: str, out: str | None) -> None:
     """Cross-match LEFT against RIGHT and record the pairs as a run.
 
     Example: xcat xmatch csc hst_f555w --sigma 2 --right-err 0arcsec --name csc_x_hst
@@ -71,7 +76,7 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
                          annulus=parse_annulus(annulus),
                          density=False if no_density else density or True,
                          density_from=density_from, density_area=area, lr=lr,
-                         completeness=completeness)
+                         completeness=completeness, threads=threads, max_pairs=max_pairs)
     with open_store(ctx) as store:
         res = run_xmatch(store, left, right, opts, name=name, record=not no_record)
     n_left = len(set(res.pairs.column("left_key").to_pylist()))
@@ -103,3 +108,24 @@ def xmatch_pairs(ctx: click.Context, run: str, fmt: str, out: str | None) -> Non
     with open_store(ctx) as store:
         t = run_pairs(store, run)
     show(t, fmt, out)
+
+
+@cli.command("margin")
+@click.argument("catalog")
+@click.option("--threshold", required=True,
+              help="Margin width with a unit (60arcsec): the largest radius (or density "
+                   "annulus) a cross-match against CATALOG may use while reading it "
+                   "partition by partition.")
+@click.pass_context
+def margin(ctx: click.Context, catalog: str, threshold: str) -> None:
+    """Rebuild the margin cache of CATALOG (the rows near each partition's edge).
+
+    Example: xcat margin gaia --threshold 60arcsec
+    """
+    from xcat.catalog.margin import rebuild_margin
+    from xcat.xmatch.match import arcsec
+
+    with open_store(ctx) as store:
+        info = rebuild_margin(store, catalog, arcsec(threshold))
+    log.info("%s: margin cache of %g arcsec, %d rows in %d partitions", catalog,
+             info.threshold_arcsec, info.n_rows, info.n_partitions)

@@ -33,6 +33,7 @@ from xcat.io.table import InputTable, sha256_of
 from xcat.jobs.base import Job, Provenance, options_detail
 from xcat.jobs.muwclass import keep_counterpart_rows
 from xcat.jobs.runner import CatalogInstall, run
+from xcat.sky.units import require_quantity
 from xcat.store.db import Database
 from xcat.store.kinds import CatalogDefinition, load_definition
 
@@ -71,6 +72,9 @@ class FileJob(Job):
     invalid_as_null : bool
         Store negative, infinite or non-numeric energy fluxes and positional errors as
         NULL (with a warning) instead of refusing the file.
+    margin : float, optional
+        Margin-cache threshold in arcsec (default: 3x the largest positional error,
+        at least 10 arcsec).
     """
 
     kind: str
@@ -84,6 +88,7 @@ class FileJob(Job):
     fmt: str | None = None
     max_rows: int = hats_writer.MAX_PARTITION_ROWS
     invalid_as_null: bool = False
+    margin: float | str | None = None
     chunk_rows: int | None = None
     spill_dir: Path | None = None
 
@@ -97,6 +102,11 @@ class FileJob(Job):
             raise XcatError(f"max_rows {self.max_rows} must be at least 1")
         if self.chunk_rows is not None and not self.chunk_rows >= 1:
             raise XcatError(f"chunk_rows {self.chunk_rows} must be at least 1")
+        if isinstance(self.margin, str):  # an angle with a unit, e.g. "60arcsec"
+            object.__setattr__(self, "margin",
+                               require_quantity(self.margin, "angle", "arcsec", "--margin"))
+        if self.margin is not None and not 0 < self.margin <= 3600 * 30:
+            raise XcatError(f"margin {self.margin} arcsec must be > 0 and at most 30 deg")
 
     def prepare(self) -> CatalogInstall:
         """Read and check the file without touching any store (in chunks: see
@@ -120,7 +130,7 @@ class FileJob(Job):
             raise
         sha256 = digest.result() if digest is not None else sha256_of(file)
         return CatalogInstall([(builds, Provenance(str(file), detail, sha256))],
-                              max_rows=self.max_rows)
+                              max_rows=self.max_rows, margin_arcsec=self.margin)
 
     def _prepare(self, file: Path, definition: CatalogDefinition, fmt: str | None,
                  chunk_rows: int | None) -> tuple[list[CatalogBuild], str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xcat.catalog import hats as hats_writer
+from xcat.catalog import margin
 from xcat.catalog.build import CatalogBuild
 from xcat.errors import XcatError
 from xcat.jobs import log
@@ -68,6 +69,7 @@ class CatalogInstall(Install):
 
     batches: list[Batch]
     max_rows: int = hats_writer.MAX_PARTITION_ROWS
+    margin_arcsec: float | None = None
 
     def install(self, store: Database, *, replace: bool = False,
                 progress: bool = False) -> list[str]:
@@ -78,7 +80,7 @@ class CatalogInstall(Install):
         lines: list[str] = []
         for builds, prov in self.batches:
             lines += install(store, builds, prov, replace=replace, progress=progress,
-                             max_rows=self.max_rows)
+                             max_rows=self.max_rows, margin_arcsec=self.margin_arcsec)
         return lines + self.finish(store)
 
     def finish(self, store: Database) -> list[str]:
@@ -88,7 +90,8 @@ class CatalogInstall(Install):
 
 def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
             replace: bool = False, progress: bool = False,
-            max_rows: int = hats_writer.MAX_PARTITION_ROWS) -> list[str]:
+            max_rows: int = hats_writer.MAX_PARTITION_ROWS,
+            margin_arcsec: float | None = None) -> list[str]:
     """Write ``builds`` beside the live catalogs, then make them live in one COMMIT.
 
     Identical input (same SHA-256 and options, files on disk as registered) is a no-op;
@@ -113,7 +116,8 @@ def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
         try:
             for b in builds:
                 out = layout.staging_dir(store.path, b.name, token)
-                staged[b.name] = (out, _write(b, out, prov, progress, max_rows), b)
+                staged[b.name] = (out, _write(b, out, prov, progress, max_rows,
+                                              margin_arcsec), b)
             log.debug("staged %s beside the live catalogs; swapping in", ", ".join(staged))
             with store.writing():
                 # the store may have changed while we wrote: check again under the lock
@@ -186,15 +190,17 @@ def _registry_row(store: Database, name: str) -> dict | None:
 
 
 def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
-           max_rows: int) -> list[tuple[int, int]]:
+           max_rows: int, margin_arcsec: float | None = None) -> list[tuple[int, int]]:
     """Write ``b`` as a HATS catalog at ``out`` (one partition in memory at a time when
-    its rows were streamed).
+    its rows were streamed), then its margin catalog from the written partitions.
     """
     if b.rows is None:  # a table in memory: sorted here, one run
         rows = hats_writer.sort_by_healpix(b.schema_with_metadata(), b.ra, b.dec)
         b.table, schema = rows, rows.schema
     else:
         rows, schema = b.rows, b.with_metadata(b.rows.output_schema())
+    errors = [c for c, m in b.meta.items() if m and m.unit == "arcsec"
+              and ("err" in c.lower() or "stat.error" in (m.ucd or ""))]
     bar = None
     if progress and sys.stderr.isatty() and b.num_rows > 200_000:
         from tqdm import tqdm
@@ -204,7 +210,7 @@ def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
     try:
         written = hats_writer.write_catalog(
             rows, out, name=b.name, ra=b.ra, dec=b.dec, max_rows=max_rows,
-            progress=bar.update if bar else None, schema=schema,
+            progress=bar.update if bar else None, schema=schema, max_of=tuple(errors),
             extra_properties={"xcat_kind": b.kind, "xcat_source_sha256": prov.sha256})
     finally:
         if bar:
@@ -213,6 +219,9 @@ def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
             b.rows.drop()
     if b.rows is not None:
         b.table = written.schema.empty_table()
+    threshold = margin_arcsec if margin_arcsec is not None else \
+        min(margin.default_threshold(written.largest, errors), margin.MAX_DEFAULT_THRESHOLD)
+    margin.build_margin(out, threshold, name=b.name)
     return written.parts
 
 
@@ -256,7 +265,9 @@ def _commit(store: Database, staged: dict, orphans: list[str], prov: Provenance,
                 "xcat_version": __version__, "schema_version": version, "ra_column": b.ra,
                 "dec_column": b.dec, "key_columns": b.key, "parent": b.parent,
                 "n_partitions": len(parts),
-                "path": str(layout.version_dir(Path(), name, token))})
+                "path": str(layout.version_dir(Path(), name, token)),
+                "margin_arcsec": margin.read_threshold(
+                    layout.version_dir(store.path, name, token))})
             for i, f in enumerate(b.table.schema):
                 m = b.meta.get(f.name)
                 registry.insert_column(

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 REGISTRY_COLUMNS = ("name", "kind", "n_rows", "source", "source_detail", "sha256", "created",
                     "xcat_version", "schema_version", "ra_column", "dec_column",
-                    "key_columns", "parent", "n_partitions", "path")
+                    "key_columns", "parent", "n_partitions", "path", "margin_arcsec")
 
 #: The registry as users see it (``xcat catalogs``): HATS catalogs, then computed
 #: products (kind ``product:<kind>``, parent = the catalog their rows link to), with the
@@ -53,7 +53,7 @@ def get_catalog(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | N
     """One registry row by name, or None."""
     rows = fetch_dicts(con, "SELECT name, kind, n_rows, source, source_detail, sha256, "
                             "created, ra_column, dec_column, key_columns, parent, "
-                            "n_partitions, path FROM catalogs WHERE name = $name",
+                            "n_partitions, path, margin_arcsec FROM catalogs WHERE name = $name",
                        {"name": name})
     return rows[0] if rows else None
 

@@ -25,7 +25,11 @@ from typing import Any
 import numpy as np
 
 from xcat.errors import XcatError
+from xcat.sky import scoring as sc
 from xcat.sky.units import parse_quantity
+from xcat.xmatch import log
+from xcat.xmatch.engine import RightSide, counts
+from xcat.xmatch.stored import Left, RightStats
 
 #: Pixels along the longer side of the grid that measures a region's area.
 GRID_PIXELS = 3000
@@ -209,3 +213,70 @@ def truncation_message(right: str, left: str, t: Truncation) -> str:
             "optimistic; give the field density (--density VALUE/arcsec2, or "
             "--density-from CATALOG --area REGION), or --density annulus if the list is "
             "complete")
+
+
+def default_annulus(max_radius: float) -> tuple[float, float]:
+    """Density annulus (arcsec) used when none is given: max(10", 2R) to max(60", 10R)."""
+    return max(10.0, 2 * max_radius), max(60.0, 10 * max_radius)
+
+
+def source_areas(opt: Any, left: Left, med_r: float,
+                 frame_sigma: float = 0.0) -> np.ndarray:
+    """Area (arcsec²) of each left source's match region, with the right catalog's median
+    error: π r² (radius modes, circles of k σ) or π k² a b (error ellipses).
+    """
+    n = len(left)
+    if opt.radius is not None:
+        return np.full(n, np.pi * float(opt.radius) ** 2)
+    if opt.radius_column is not None:
+        return np.pi * left.radius ** 2
+    s = np.hypot(left.rows.sigma, med_r)
+    area = np.pi * (opt.sigma * s) ** 2
+    if opt.ellipse:
+        a, b = sc.ellipse_sigmas(left.ellipse_a, left.ellipse_b,
+                                 np.full(n, np.hypot(frame_sigma, med_r)))
+        area = np.where(np.isfinite(a * b), np.pi * opt.sigma**2 * a * b, area)
+    return area
+
+
+def annulus_density(left: Left, right: RightSide, annulus: tuple[float, float],
+                    threads: int | None = None) -> np.ndarray:
+    """Right-catalog density (arcsec⁻²) in an annulus around each left source; a source
+    with no right row there gets one row per annulus (never zero).
+    """
+    r_in, r_out = annulus
+    inner, outer = counts(left.rows, left.h29, right, [r_in / 3600, r_out / 3600],
+                          threads=threads)
+    n = outer - (inner if r_in > 0 else 0)
+    return np.maximum(n, 1) / sc.annulus_area_arcsec2(r_in, r_out)
+
+
+def pair_density(left: Left, right: RightSide, stats: RightStats, opt: Any,
+                  density: Density | None, li: np.ndarray, params: dict[str, Any],
+                  search: float, names: tuple[str, str], frame_sigma: float
+                  ) -> np.ndarray | None:
+    """ρ of each pair (arcsec⁻²), or None when an annulus density is refused (recorded in
+    ``params['density']``; with ``--lr`` the refusal is an error).
+    """
+    given = opt.given_density()
+    if density is None and given is not None:
+        density = Density("given", given)
+    if density is not None:
+        params["density"] = density.record()
+        return np.full(len(li), float(density.value))
+    ann = opt.annulus or default_annulus(search)
+    params["annulus_arcsec"] = list(ann)
+    rho_left = annulus_density(left, right, ann, opt.threads)
+    found = Truncation(len(li), float(np.nansum(
+        rho_left * source_areas(opt, left, stats.median_sigma, frame_sigma))),
+        len(np.unique(li)))
+    params["density"] = {"method": "annulus", "n_in_match_regions": found.n_found,
+                         "n_expected_from_annulus": round(found.n_expected, 3)}
+    if found.truncated and opt.density != "annulus":
+        message = truncation_message(names[1], names[0], found)
+        if opt.lr:
+            raise XcatError(message)
+        params["density"]["method"] = "refused: truncated list"
+        log.warning("p_chance left empty: %s", message)
+        return None
+    return rho_left[li]

@@ -30,15 +30,18 @@ import pyarrow.compute as pc
 from xcat.catalog.runs import XmatchRun, record_run
 from xcat.errors import XcatError
 from xcat.sky import scoring as sc
-from xcat.sky.pairs import pairs_within, rank_by_left
+from xcat.sky.pairs import pair_order, rank_by_left
 from xcat.sky.units import parse_quantity
 from xcat.store import sqlbuild
 from xcat.store.db import Database
 from xcat.store.sql import run_arrow
-from xcat.xmatch import log
-from xcat.xmatch.density import Density, Truncation, density_from, parse_density, truncation_message
-from xcat.xmatch.sides import Side, read_side
-from xcat.xmatch.sides import values as _np
+from xcat.xmatch.density import Density, default_annulus, density_from, pair_density, parse_density
+from xcat.xmatch.engine import MAX_PAIRS, Candidates, RightSide, candidates, collect
+from xcat.xmatch.sides import Side, values
+from xcat.xmatch.stored import Left, RightStats, inspect_right, open_right, read_left
+
+#: Options that say how to run a match, not what it computes (not recorded with the run).
+RUNTIME_OPTIONS = ("threads", "max_pairs")
 
 
 @dataclass
@@ -62,6 +65,13 @@ class XmatchOptions:
     density_area: str | None = None
     lr: bool = False
     completeness: float = 0.9
+    threads: int | None = None
+    max_pairs: int | None = None
+
+    def measures_density(self) -> bool:
+        """Whether the run measures the field density in an annulus around each source."""
+        return bool(self.density or self.lr) and self.given_density() is None \
+            and self.density_from is None
 
     def given_density(self) -> float | None:
         """The field density given as a value (arcsec⁻²), else None.
@@ -89,6 +99,10 @@ class XmatchOptions:
             raise XcatError("give --nearest or --best, not both")
         if not 0 < self.completeness < 1:
             raise XcatError(f"completeness {self.completeness} must be between 0 and 1")
+        if self.threads is not None and not self.threads >= 1:
+            raise XcatError(f"--threads {self.threads} must be at least 1")
+        if self.max_pairs is not None and not self.max_pairs >= 1:
+            raise XcatError(f"--max-pairs {self.max_pairs} must be at least 1")
         if self.annulus is not None and not 0 <= self.annulus[0] < self.annulus[1]:
             raise XcatError(f"annulus {self.annulus} arcsec must have 0 <= inner < outer")
         given = self.given_density()
@@ -148,11 +162,11 @@ def parse_annulus(text: str | None) -> tuple[float, float] | None:
     return arcsec(parts[0]), arcsec(parts[1])
 
 
-def _require(values: np.ndarray, keys: pa.Array, catalog: str, what: str, fix: str) -> None:
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-    if len(bad):
-        raise XcatError(f"catalog '{catalog}' row '{keys[int(bad[0])].as_py()}': no usable "
-                        f"{what} ({len(bad)} of {len(values)} rows); {fix}")
+def _require(values: np.ndarray, left: Left, catalog: str, what: str, fix: str) -> None:
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise XcatError(f"catalog '{catalog}' row '{left.first_key(bad)}': no usable "
+                        f"{what} ({int(bad.sum())} of {len(values)} rows); {fix}")
 
 
 def _error_fix(option: str) -> str:
@@ -160,61 +174,60 @@ def _error_fix(option: str) -> str:
             "positions as exact")
 
 
-def default_annulus(max_radius: float) -> tuple[float, float]:
-    """Density annulus (arcsec) used when none is given: max(10", 2R) to max(60", 10R)."""
-    return max(10.0, 2 * max_radius), max(60.0, 10 * max_radius)
-
-
-def match_arrays(left: pa.Table, right: pa.Table, opt: XmatchOptions, *,
-                 left_name: str = "left", right_name: str = "right",
-                 frame_sigma: float = 0.0, density: Density | None = None
-                 ) -> tuple[pa.Table, dict[str, Any]]:
-    """Match two position tables (as :func:`xcat.xmatch.sides.read_side` returns) and
-    score every pair. ``density``: a field density to use instead of the annulus.
+def search_radius(opt: XmatchOptions, left: Left, stats: RightStats, frame_sigma: float,
+                  names: tuple[str, str]) -> float:
+    """The largest radius any pair is tested against (arcsec); refuses rows without the
+    error or radius the mode needs.
     """
-    opt.validate()
-    ra1, dec1, ra2, dec2 = _np(left, "ra"), _np(left, "dec"), _np(right, "ra"), _np(right, "dec")
-    sig_l, sig_r = _np(left, "sigma"), _np(right, "sigma")
     if opt.radius is not None:
-        search = float(opt.radius)
-    elif opt.radius_column is not None:
-        rad_l = _np(left, "radius")
-        _require(rad_l, left.column("key"), left_name, f"radius column {opt.radius_column}",
+        return float(opt.radius)
+    if opt.radius_column is not None:
+        _require(left.radius, left, names[0], f"radius column {opt.radius_column}",
                  "give a column with a radius for every row, or --radius")
-        search = float(rad_l.max()) if len(rad_l) else 0.0
-    else:  # the same rule on both sides: no error is never silently zero
-        _require(sig_l, left.column("key"), left_name, "1-sigma positional error",
-                 _error_fix("--left-err"))
-        _require(sig_r, right.column("key"), right_name, "1-sigma positional error",
-                 _error_fix("--right-err"))
-        comb_max = float(np.sqrt(np.max(sig_l, initial=0) ** 2 + np.max(sig_r, initial=0) ** 2))
-        if opt.ellipse:
-            a = np.nan_to_num(_np(left, "ellipse_a"), nan=0.0) * sc.SIGMA_PER_R95
-            comb_max = max(comb_max, float(np.sqrt(np.max(a, initial=0) ** 2 + frame_sigma**2
-                                                   + np.max(sig_r, initial=0) ** 2)))
-        search = opt.sigma * comb_max
-    if opt.lr and not (np.all(np.isfinite(sig_l) & (sig_l >= 0))
-                       and np.all(np.isfinite(sig_r) & (sig_r >= 0))):
-        raise XcatError("--lr needs positional errors on both sides: use --sigma, or give "
-                        "--left-err/--right-err COL (or 0arcsec for exact positions)")
-    # left row, nearest first: the stored order
-    li, rj, sep, pa_deg = pairs_within(ra1, dec1, ra2, dec2, search / 3600, with_pa=True)
-    sep = sep * 3600
-    sig_c = np.hypot(sig_l[li], sig_r[rj])  # NaN where either side has no error
+        return float(left.radius.max()) if len(left) else 0.0
+    sig_l = left.rows.sigma  # the same rule on both sides: no error is never silently zero
+    _require(sig_l, left, names[0], "1-sigma positional error", _error_fix("--left-err"))
+    if stats.n_bad:
+        raise XcatError(f"catalog '{names[1]}' row '{stats.first_bad}': no usable 1-sigma "
+                        f"positional error ({stats.n_bad} of {stats.n_rows} rows); "
+                        f"{_error_fix('--right-err')}")
+    comb_max = float(np.hypot(np.max(sig_l, initial=0), stats.max_sigma))
+    if opt.ellipse:
+        a = np.nan_to_num(left.ellipse_a, nan=0.0) * sc.SIGMA_PER_R95
+        comb_max = max(comb_max, float(np.sqrt(np.max(a, initial=0) ** 2 + frame_sigma**2
+                                               + stats.max_sigma**2)))
+    return opt.sigma * comb_max
+
+
+@dataclass
+class Geometry:
+    """Per-pair normalised separation, radius, error-ellipse sigmas and the mode's test."""
+
+    norm: np.ndarray
+    radius: np.ndarray
+    s_maj: np.ndarray
+    s_min: np.ndarray
+    keep: np.ndarray
+
+
+def geometry(opt: XmatchOptions, left: Left, c: Candidates, frame_sigma: float) -> Geometry:
+    """The pair columns that depend on the mode, for candidates ``c``."""
+    li, sep = c.left, c.sep * 3600
+    sig_c = np.hypot(left.rows.sigma[li], c.right_sigma)  # NaN where a side has no error
     s_maj, s_min = sig_c, sig_c
     with np.errstate(divide="ignore", invalid="ignore"):
         norm = np.where(sig_c > 0, sep / sig_c, np.nan)
     if opt.ellipse:
-        a, b = sc.ellipse_sigmas(_np(left, "ellipse_a")[li], _np(left, "ellipse_b")[li],
-                                 np.hypot(frame_sigma, sig_r[rj]))
-        has = np.isfinite(a) & np.isfinite(b) & np.isfinite(_np(left, "ellipse_pa")[li])
-        en = sc.ellipse_normalised(sep, pa_deg, a, b, _np(left, "ellipse_pa")[li])
+        a, b = sc.ellipse_sigmas(left.ellipse_a[li], left.ellipse_b[li],
+                                 np.hypot(frame_sigma, c.right_sigma))
+        has = np.isfinite(a) & np.isfinite(b) & np.isfinite(left.ellipse_pa[li])
+        en = sc.ellipse_normalised(sep, c.pa, a, b, left.ellipse_pa[li])
         norm = np.where(has, en, norm)
         s_maj, s_min = np.where(has, a, sig_c), np.where(has, b, sig_c)
     if opt.radius is not None:
         radius = np.full(len(sep), float(opt.radius))
     elif opt.radius_column is not None:
-        radius = _np(left, "radius")[li]
+        radius = left.radius[li]
     else:
         radius = opt.sigma * sig_c
         if opt.ellipse:  # the radius along the pair's direction
@@ -226,97 +239,79 @@ def match_arrays(left: pa.Table, right: pa.Table, opt: XmatchOptions, *,
         keep = sep <= radius
     else:
         keep = np.ones(len(sep), bool)
-    li, rj, sep, pa_deg, norm, radius = (x[keep] for x in (li, rj, sep, pa_deg, norm, radius))
-    s_maj, s_min = s_maj[keep], s_min[keep]
+    return Geometry(norm, radius, s_maj, s_min, keep)
+
+
+def key_ids(keys: pa.Array) -> np.ndarray:
+    """An integer per key, in the keys' sort order (ties in rank go by key)."""
+    uniq = pc.unique(keys)
+    uniq = uniq.take(pc.array_sort_indices(uniq))
+    return pc.index_in(keys, value_set=uniq).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def match_sides(left: Left, right: RightSide, stats: RightStats, opt: XmatchOptions, *,
+                names: tuple[str, str] = ("left", "right"), frame_sigma: float = 0.0,
+                density: Density | None = None) -> tuple[pa.Table, dict[str, Any]]:
+    """Match the two sides partition by partition and score every pair.
+    ``density``: a field density to use instead of the annulus.
+    """
+    opt.validate()
+    search = search_radius(opt, left, stats, frame_sigma, names)
+    if opt.lr and stats.n_bad + int(np.sum(~(np.isfinite(left.rows.sigma)
+                                             & (left.rows.sigma >= 0)))):
+        raise XcatError("--lr needs positional errors on both sides: use --sigma, or give "
+                        "--left-err/--right-err COL (or 0arcsec for exact positions)")
+
+    def keep(c: Candidates) -> Candidates:
+        return c.select(geometry(opt, left, c, frame_sigma).keep)
+
+    c = collect(candidates(left.rows, left.h29, right, search / 3600, keep=keep,
+                           threads=opt.threads, max_pairs=opt.max_pairs or MAX_PAIRS))
+    g = geometry(opt, left, c, frame_sigma)
+    li, sep, pa_deg, norm, radius = c.left, c.sep * 3600, c.pa, g.norm, g.radius
+    rj = key_ids(c.right_key)
     rank, n_cand = rank_by_left(li, sep, rj)
     rrank, _ = rank_by_left(rj, sep, li)
     mutual = (rank == 1) & (rrank == 1)
-    params: dict[str, Any] = {k: v for k, v in asdict(opt).items() if v is not None}
+    params: dict[str, Any] = {k: v for k, v in asdict(opt).items()
+                              if v is not None and k not in RUNTIME_OPTIONS}
     params["radius_arcsec"] = search  # the largest radius any pair was tested against
     # the area of each pair's match region: pi k^2 a b for an ellipse, pi r^2 otherwise
-    area = (np.pi * opt.sigma**2 * s_maj * s_min if opt.sigma is not None
+    area = (np.pi * opt.sigma**2 * g.s_maj * g.s_min if opt.sigma is not None
             else np.pi * radius**2)
     cols: dict[str, Any] = {}
     if opt.density or opt.lr or density is not None:
-        rho = _pair_density(left, right, opt, density, li, params, search,
-                            (left_name, right_name), (ra1, dec1, ra2, dec2, sig_l, sig_r))
+        rho = pair_density(left, right, stats, opt, density, li, params, search, names,
+                            frame_sigma)
         if rho is None:  # refused: the columns are there, empty
             rho = np.full(len(li), np.nan)
         cols.update(rho_arcsec2=rho, p_chance=sc.chance_probability(sep, rho),
                     n_exp=rho * area, p_any_unrelated=-np.expm1(-rho * area))
     if opt.lr:
         rho = cols["rho_arcsec2"]
-        lr = sc.likelihood_ratio(norm, s_maj, s_min, rho)
-        p_i, p_any = sc.association_probabilities(li, lr, opt.completeness, len(ra1))
+        lr = sc.likelihood_ratio(norm, g.s_maj, g.s_min, rho)
+        p_i, p_any = sc.association_probabilities(li, lr, opt.completeness, len(left))
         cols.update(lr=lr, probability=p_i, p_any=p_any)
     sel = np.ones(len(li), bool)
     if opt.nearest:
         sel = rank == 1
     elif opt.best:
         sel = mutual
+    # left rows, nearest first: the stored order
+    order = pair_order(li[sel], sep[sel], rj[sel])
+    pick = np.flatnonzero(sel)[order]
     out = {
-        "left_key": pc.take(left.column("key"), pa.array(li[sel])),
-        "right_key": pc.take(right.column("key"), pa.array(rj[sel])),
-        "sep_arcsec": sep[sel], "norm_sep": norm[sel], "pa_deg": pa_deg[sel],
-        "match_radius_arcsec": radius[sel], "rank": rank[sel], "n_candidates": n_cand[sel],
-        "mutual_best": mutual[sel],
+        "left_key": left.keys(li[pick]),
+        "right_key": c.right_key.take(pa.array(pick)),
+        "sep_arcsec": sep[pick], "norm_sep": norm[pick], "pa_deg": pa_deg[pick],
+        "match_radius_arcsec": radius[pick], "rank": rank[pick],
+        "n_candidates": n_cand[pick], "mutual_best": mutual[pick],
     }
-    out.update({k: v[sel] for k, v in cols.items()})
+    out.update({k: v[pick] for k, v in cols.items()})
     # NaN (no error on a side, no density) is stored as NULL
     return pa.table({k: (v.combine_chunks() if isinstance(v, pa.ChunkedArray) else
                          pa.array(v, from_pandas=True) if isinstance(v, np.ndarray) else v)
                      for k, v in out.items()}), params
-
-
-def source_areas(opt: XmatchOptions, left: pa.Table, sig_l: np.ndarray, sig_r: np.ndarray,
-                 frame_sigma: float = 0.0) -> np.ndarray:
-    """Area (arcsec²) of each left source's match region, with the right catalog's median
-    error: π r² (radius modes, circles of k σ) or π k² a b (error ellipses).
-    """
-    if opt.radius is not None:
-        return np.full(left.num_rows, np.pi * float(opt.radius) ** 2)
-    if opt.radius_column is not None:
-        return np.pi * _np(left, "radius") ** 2
-    med_r = float(np.median(sig_r)) if len(sig_r) else 0.0
-    s = np.hypot(sig_l, med_r)
-    area = np.pi * (opt.sigma * s) ** 2
-    if opt.ellipse:
-        a, b = sc.ellipse_sigmas(_np(left, "ellipse_a"), _np(left, "ellipse_b"),
-                                 np.full(left.num_rows, np.hypot(frame_sigma, med_r)))
-        area = np.where(np.isfinite(a * b), np.pi * opt.sigma**2 * a * b, area)
-    return area
-
-
-def _pair_density(left: pa.Table, right: pa.Table, opt: XmatchOptions,
-                  density: Density | None, li: np.ndarray, params: dict[str, Any],
-                  search: float, names: tuple[str, str], arrays: tuple[np.ndarray, ...]
-                  ) -> np.ndarray | None:
-    """ρ of each pair (arcsec⁻²), or None when an annulus density is refused (recorded in
-    ``params['density']``; with ``--lr`` the refusal is an error).
-    """
-    ra1, dec1, ra2, dec2, sig_l, sig_r = arrays
-    given = opt.given_density()
-    if density is None and given is not None:
-        density = Density("given", given)
-    if density is not None:
-        params["density"] = density.record()
-        return np.full(len(li), float(density.value))
-    ann = opt.annulus or default_annulus(search)
-    params["annulus_arcsec"] = list(ann)
-    rho_left, _ = sc.local_density(ra1, dec1, ra2, dec2, *ann)
-    found = Truncation(len(li), float(np.nansum(
-        rho_left * source_areas(opt, left, sig_l, np.nan_to_num(sig_r, nan=0.0)))),
-        len(np.unique(li)))
-    params["density"] = {"method": "annulus", "n_in_match_regions": found.n_found,
-                         "n_expected_from_annulus": round(found.n_expected, 3)}
-    if found.truncated and opt.density != "annulus":
-        message = truncation_message(names[1], names[0], found)
-        if opt.lr:
-            raise XcatError(message)
-        params["density"]["method"] = "refused: truncated list"
-        log.warning("p_chance left empty: %s", message)
-        return None
-    return rho_left[li]
 
 
 def _catalog_positions(store: Database, catalog: str) -> tuple[np.ndarray, np.ndarray]:
@@ -328,7 +323,7 @@ def _catalog_positions(store: Database, catalog: str) -> tuple[np.ndarray, np.nd
         sa.cast(sqlbuild.column(info["dec_column"]), sa.Double()).label("dec"))
         .select_from(sa.table(catalog)))
     t = run_arrow(store.con, query)
-    return _np(t, "ra"), _np(t, "dec")
+    return values(t, "ra"), values(t, "dec")
 
 
 def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
@@ -364,18 +359,22 @@ def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
     options.validate()
     with store.reading():  # one consistent state of both catalogs; no lock while matching
         linfo, rinfo = store.catalog(left), store.catalog(right)
-        lt = read_side(store, Side(left, options.left_err, options.radius_column, "--left-err"))
-        rt = read_side(store, Side(right, options.right_err, None, "--right-err"))
         # the astrometric-frame error (1-sigma, arcsec) in force for the left catalog
         frame = float(store.con.execute(
             "SELECT coalesce(arg_max(sigma_ast_arcsec, set_at), 0.0) FROM astrometric_frames "
             "WHERE catalog = $catalog", {"catalog": left}).fetchall()[0][0])
+        lt = read_left(store, Side(left, options.left_err, options.radius_column, "--left-err"))
+        plan = inspect_right(store, Side(right, options.right_err, None, "--right-err"))
+        needed = search_radius(options, lt, plan.stats, frame, (left, right))
+        if options.measures_density():
+            needed = max(needed, (options.annulus or default_annulus(needed))[1])
+        rt = open_right(store, plan, needed)
         density = None
         if options.density_from is not None:
             ra, dec = _catalog_positions(store, options.density_from)
             density = density_from(options.density_from, options.density_area, ra, dec)
-    pairs, params = match_arrays(lt, rt, options, left_name=left, right_name=right,
-                                 frame_sigma=frame, density=density)
+    pairs, params = match_sides(lt, rt, plan.stats, options, names=(left, right),
+                                frame_sigma=frame, density=density)
     method = ("radius" if options.radius is not None else
               "radius_column" if options.radius_column else
               "sigma_ellipse" if options.ellipse else "sigma")
@@ -386,6 +385,6 @@ def xmatch(store: Database, left: str, right: str, options: XmatchOptions, *,
         run = XmatchRun(name, left, right, method, pairs, params, versions={
             "left_version": linfo["sha256"], "right_version": rinfo["sha256"],
             "left_created": linfo["created"], "right_created": rinfo["created"],
-            "n_left": lt.num_rows, "n_right": rt.num_rows})
+            "n_left": len(lt), "n_right": plan.stats.n_rows})
         run_id = record_run(store, run)
     return XmatchResult(run_id, name, pairs, params)

@@ -92,13 +92,14 @@ def key_expr(catalog: str, key_columns: list[str] | None, alias: str | None = No
     return sa.cast(expr, sa.String())
 
 
-def _columns(store: Database, relation: str) -> list[str]:
+def columns_of(store: Database, relation: str) -> list[str]:
+    """Column names of a table or view, in order."""
     return [r[0] for r in store.con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = $t "
         "ORDER BY ordinal_position", {"t": relation}).fetchall()]
 
 
-def _arcsec_factor(store: Database, catalog: str, col: str, what: str) -> float:
+def arcsec_factor(store: Database, catalog: str, col: str, what: str) -> float:
     """Factor from a catalog column's registered unit to arcsec (no unit: arcsec)."""
     from astropy import units as u
 
@@ -122,7 +123,7 @@ def _column_expr(store: Database, catalog: str, col: str, what: str, own: list[s
         raise XcatError(f"catalog '{catalog}' has no column '{col}' ({what}); its columns: "
                         f"{shown}")
     ref = qualified(col, alias)
-    factor = _arcsec_factor(store, catalog, col, what)
+    factor = arcsec_factor(store, catalog, col, what)
     expr = sa.cast(ref, sa.Double())
     return expr * factor if factor != 1.0 else expr
 
@@ -142,7 +143,7 @@ def positions_query(store: Database, info: dict[str, Any], side: Side) -> str:
     RA/Dec, the error and the radius column in arcsec (NULL where not given).
     """
     sa = _sa()
-    own = _columns(store, info["name"])
+    own = columns_of(store, info["name"])
     radius = (_column_expr(store, side.catalog, side.radius, "--radius-column", own)
               if side.radius else _null())
     const = constant_error(side.err)
@@ -162,7 +163,7 @@ def xray_positions_query(store: Database, info: dict[str, Any], side: Side) -> s
     ``xray_sources`` lacks comes from the catalog's own table, joined on the key.
     """
     sa = _sa()
-    xcols, own = _columns(store, "xray_sources"), _columns(store, info["name"])
+    xcols, own = columns_of(store, "xray_sources"), columns_of(store, info["name"])
 
     def x(col: str) -> Any:
         return qualified(col, "x")

@@ -1,0 +1,206 @@
+"""HATS margin caches: beside each catalog, the rows near each partition's edge that
+live in other partitions, so that a partition plus its margin holds every row within
+the threshold of it (what LSDB's crossmatch and xcat's partition-wise engine need).
+
+The margin is built from the written partition files, one source partition at a time
+(memory: one partition), and written as a HATS margin catalog in the catalog's
+``margin/`` folder: ``dataset/Norder=k/Dir=d/Npix=n/`` holds one file per source
+partition that contributes rows to partition ``n``'s margin. Rows are a superset of
+those within the threshold (:mod:`xcat.sky.margins`).
+
+Examples
+--------
+>>> build_margin(catalog_dir, 10.0)                                  # doctest: +SKIP
+MarginInfo(threshold_arcsec=10.0, n_rows=1234, n_partitions=12)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from xcat.errors import XcatError
+from xcat.sky import margins
+from xcat.store import layout
+from xcat.store.db import Database, writes
+from xcat.store.sql import transaction
+from xcat.version import __version__
+
+MARGIN_DIR = "margin"
+#: Smallest default margin threshold (arcsec).
+MIN_THRESHOLD = 10.0
+#: Largest default threshold (arcsec): a few huge errors must not make every margin wide.
+MAX_DEFAULT_THRESHOLD = 600.0
+
+
+@dataclass(frozen=True)
+class MarginInfo:
+    """What a margin build wrote: its threshold, rows and partitions with rows."""
+
+    threshold_arcsec: float
+    n_rows: int
+    n_partitions: int
+
+
+def margin_dir(catalog: Path) -> Path:
+    """The margin catalog folder of a catalog version."""
+    return catalog / MARGIN_DIR
+
+
+def read_partitions(catalog: Path) -> list[tuple[int, int]]:
+    """``[(order, pixel), ...]`` of a HATS catalog folder, in nested order."""
+    lines = (catalog / layout.PARTITION_INFO_FILE).read_text().split()
+    return [(int(o), int(p)) for o, p in (ln.split(",") for ln in lines[1:] if ln)]
+
+
+def read_threshold(catalog: Path) -> float | None:
+    """The margin threshold of a catalog version in arcsec, None without a margin."""
+    props = margin_dir(catalog) / layout.PROPERTIES_FILE
+    if not props.is_file():
+        return None
+    for line in props.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "hats_margin_threshold":
+            return float(value)
+    return None
+
+
+def default_threshold(table: pa.Table, error_columns: list[str]) -> float:
+    """max(10″, 3 × the largest positional error in the catalog's error columns (arcsec)).
+
+    Examples
+    --------
+    >>> default_threshold(pa.table({"e": [0.5, 4.0]}), ["e"])
+    12.0
+    """
+    largest = 0.0
+    for col in error_columns:
+        if col in table.column_names:
+            v = table.column(col).to_numpy(zero_copy_only=False).astype(np.float64)
+            v = v[np.isfinite(v)]
+            if len(v):
+                largest = max(largest, float(v.max()))
+    return max(MIN_THRESHOLD, 3.0 * largest)
+
+
+def build_margin(catalog: Path, threshold_arcsec: float, *, name: str | None = None,
+                 out: Path | None = None) -> MarginInfo:
+    """Write the margin catalog of the HATS catalog at ``catalog`` (see module doc) into
+    its ``margin/`` folder, or ``out``.
+    """
+    parts = read_partitions(catalog)
+    lo, hi = margins.partition_bounds(parts)
+    out = out or margin_dir(catalog)
+    dataset = out / layout.DATASET_DIR
+    dataset.mkdir(parents=True)
+    threshold_deg = threshold_arcsec / 3600
+    mds: list[pq.FileMetaData] = []
+    rows_per_target = np.zeros(len(parts), np.int64)
+    schema = pq.read_schema(catalog / layout.DATASET_DIR / layout.COMMON_METADATA_FILE)
+    for order, pixel in parts:
+        src = pq.read_table(layout.partition_file(catalog, order, pixel), schema=schema)
+        h29 = src.column(layout.HEALPIX_COLUMN).to_numpy()
+        rows, targets = margins.margin_rows(h29, lo, hi, threshold_deg)
+        if len(rows) == 0:
+            continue
+        by = np.lexsort((rows, targets))
+        rows, targets = rows[by], targets[by]
+        cut = np.flatnonzero(np.diff(targets)) + 1
+        for r, t in zip(np.split(rows, cut), np.split(targets, cut), strict=True):
+            target = int(t[0])
+            to, tp = parts[target]
+            f = layout.partition_dir(out, to, tp) / f"from-{order}-{pixel}.parquet"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            collector: list[pq.FileMetaData] = []
+            pq.write_table(src.take(pa.array(r)), f, metadata_collector=collector,
+                           write_statistics=True)
+            collector[0].set_file_path(str(f.relative_to(dataset)))
+            mds.append(collector[0])
+            rows_per_target[target] += len(r)
+    pq.write_metadata(schema, dataset / layout.COMMON_METADATA_FILE)
+    pq.write_metadata(schema, dataset / layout.METADATA_FILE, metadata_collector=mds)
+    with_rows = [parts[i] for i in np.flatnonzero(rows_per_target)]
+    with (out / layout.PARTITION_INFO_FILE).open("w") as fh:
+        fh.write("Norder,Npix\n")
+        fh.writelines(f"{o},{p}\n" for o, p in with_rows)
+    _write_properties(out, catalog, name or catalog.name, threshold_arcsec,
+                      int(rows_per_target.sum()), with_rows)
+    return MarginInfo(threshold_arcsec, int(rows_per_target.sum()), len(with_rows))
+
+
+def _write_properties(out: Path, catalog: Path, name: str, threshold: float, n_rows: int,
+                      parts: list[tuple[int, int]]) -> None:
+    main = {}
+    for line in (catalog / layout.PROPERTIES_FILE).read_text().splitlines():
+        key, _, value = line.partition("=")
+        main[key.strip()] = value.strip()
+    now = dt.datetime.now(dt.UTC)
+    props = {
+        "obs_collection": f"{name}_{threshold:g}arcs",
+        "dataproduct_type": "margin",
+        "hats_nrows": str(n_rows),
+        "hats_primary_table_url": "..",
+        "hats_margin_threshold": f"{threshold:g}",
+        "hats_col_ra": main.get("hats_col_ra", "ra"),
+        "hats_col_dec": main.get("hats_col_dec", "dec"),
+        "hats_col_healpix": layout.HEALPIX_COLUMN,
+        "hats_col_healpix_order": "29",
+        "hats_npix_suffix": "/",
+        "hats_order": str(max((o for o, _ in parts), default=0)),
+        "hats_builder": f"xcat v{__version__}",
+        "hats_creation_date": now.strftime("%Y-%m-%dT%H:%M%Z"),
+        "hats_version": "v1.0",
+    }
+    (out / layout.PROPERTIES_FILE).write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+
+
+@writes
+def _switch(store: Database, name: str, folder: Path, new: Path, info: MarginInfo) -> None:
+    if store.path / store.catalog(name)["path"] != folder:
+        raise XcatError(f"catalog '{name}' was replaced while its margin was built; run "
+                        "the command again")
+    live, old = margin_dir(folder), folder / f".margin-old-{new.name.rsplit('-', 1)[-1]}"
+    if live.exists():
+        live.rename(old)
+    new.rename(live)
+    try:
+        with transaction(store.con):
+            store.con.execute("UPDATE catalogs SET margin_arcsec = $t WHERE name = $n",
+                              {"t": info.threshold_arcsec, "n": name})
+    except BaseException:
+        live.rename(new)
+        if old.exists():
+            old.rename(live)
+        raise
+
+
+def rebuild_margin(store: Database, name: str, threshold_arcsec: float) -> MarginInfo:
+    """Rebuild the margin cache of catalog ``name`` with a new threshold (arcsec).
+
+    The new margin is written beside the live one while the store is not locked, then
+    switched in with the registry's record of the threshold.
+    """
+    if not 0 < threshold_arcsec <= 30 * 3600:
+        raise XcatError(f"margin threshold {threshold_arcsec:g} arcsec must be > 0 and at "
+                        "most 30 deg")
+    with store.reading():
+        folder = store.catalog_dir(name)
+        kind = store.catalog(name)["kind"]
+    if kind.startswith("product:"):
+        raise XcatError(f"'{name}' is a computed product, not a HATS catalog")
+    new = folder / f".margin-{uuid.uuid4().hex[:10]}"
+    try:
+        info = build_margin(folder, threshold_arcsec, name=name, out=new)
+        _switch(store, name, folder, new, info)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+    for old in folder.glob(".margin-old-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    return info

@@ -1,0 +1,236 @@
+"""The partition-wise cross-match engine: the right catalog is walked partition by
+partition (its stored HATS partitions with their margin cache, or partitions of an
+in-memory side), each matched against the left rows that fall in it, on a thread pool.
+
+For each right partition ``P`` (a *unit*):
+
+* left rows whose position lies in ``P`` are matched against ``P``'s rows and its
+  margin (every right row within the margin threshold of ``P`` that lives elsewhere);
+* left rows that lie in no right partition (*orphans*: the right catalog has no rows
+  in their pixel) are matched against ``P``'s own rows when ``P`` is near them
+  (:func:`xcat.sky.margins.near_partitions`).
+
+Each left row belongs to one unit, or as an orphan meets each right row only in that
+row's own partition, so every pair within the radius is found exactly once
+(:func:`xcat.sky.pairs.pairs_within` does the exact great-circle test). Memory: one
+right partition and its margin per thread, plus the pairs found.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from xcat.errors import XcatError
+from xcat.sky import healpix, margins
+from xcat.sky.pairs import pairs_within
+from xcat.sky.partitioning import choose_partitions
+
+#: Rows per unit of an in-memory side.
+MEMORY_UNIT_ROWS = 250_000
+#: Default most pairs a match may hold before it stops (``--max-pairs``).
+MAX_PAIRS = 50_000_000
+
+
+@dataclass
+class Rows:
+    """Rows of one side taking part in a unit: positions, 1-sigma error (arcsec or
+    NaN), and a way to name them (keys, or positions into the side).
+    """
+
+    ra: np.ndarray
+    dec: np.ndarray
+    sigma: np.ndarray
+    keys: pa.Array | None = None
+
+    @classmethod
+    def concat(cls, parts: list[Rows]) -> Rows:
+        """The rows of several parts, in order."""
+        keys = [p.keys for p in parts]
+        return cls(np.concatenate([p.ra for p in parts]), np.concatenate([p.dec for p in parts]),
+                   np.concatenate([p.sigma for p in parts]),
+                   pa.concat_arrays(keys) if all(k is not None for k in keys) else None)
+
+    def __len__(self) -> int:
+        return len(self.ra)
+
+
+class RightSide(Protocol):
+    """What the engine needs of the right catalog."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def unit(self, i: int, radius_deg: float) -> tuple[Rows, Rows | None]:
+        """Own rows of partition ``i`` and its margin rows within ``radius_deg``."""
+        ...
+
+
+@dataclass
+class MemoryRight:
+    """A right side held in memory (sorted by ``_healpix_29``, split into units)."""
+
+    rows: Rows
+    lo: np.ndarray = field(init=False)
+    hi: np.ndarray = field(init=False)
+    _bounds: np.ndarray = field(init=False)
+    _margin: dict[float, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        h29 = healpix.radec_to_healpix29(self.rows.ra, self.rows.dec) if len(self.rows) \
+            else np.empty(0, np.int64)
+        order = np.argsort(h29, kind="stable")
+        self._order = order
+        self._h29 = h29[order]
+        parts = choose_partitions(self._h29, MEMORY_UNIT_ROWS)
+        self.lo, self.hi = margins.partition_bounds(parts)
+        self._bounds = np.searchsorted(self._h29, np.concatenate((self.lo, self.hi[-1:])))
+
+    def _take(self, sorted_idx: np.ndarray) -> Rows:
+        idx = self._order[sorted_idx]
+        r = self.rows
+        return Rows(r.ra[idx], r.dec[idx], r.sigma[idx],
+                    None if r.keys is None else r.keys.take(pa.array(idx)))
+
+    def unit(self, i: int, radius_deg: float) -> tuple[Rows, Rows | None]:
+        """Rows of unit ``i``; its margin computed for the radius (cached)."""
+        own = self._take(np.arange(self._bounds[i], self._bounds[i + 1]))
+        if radius_deg not in self._margin:
+            rows, targets = margins.margin_rows(self._h29, self.lo, self.hi, radius_deg)
+            by = np.argsort(targets, kind="stable")
+            self._margin[radius_deg] = (rows[by], np.searchsorted(
+                targets[by], np.arange(len(self.lo) + 1)))
+        rows, starts = self._margin[radius_deg]
+        sel = rows[starts[i]:starts[i + 1]]
+        return own, (self._take(sel) if len(sel) else None)
+
+
+@dataclass
+class Candidates:
+    """Pairs of one unit: left row (index into the left side), the right row's error,
+    key and the separation (deg) and position angle (deg).
+    """
+
+    left: np.ndarray
+    right_sigma: np.ndarray
+    right_key: pa.Array
+    sep: np.ndarray
+    pa: np.ndarray
+
+    def select(self, keep: np.ndarray) -> Candidates:
+        """The candidates where ``keep`` holds."""
+        idx = np.flatnonzero(keep)
+        return Candidates(self.left[idx], self.right_sigma[idx],
+                          self.right_key.take(pa.array(idx)), self.sep[idx], self.pa[idx])
+
+
+@dataclass
+class Plan:
+    """Which left rows each unit matches: rows inside it, and orphans near it."""
+
+    inside: list[np.ndarray]
+    orphans: list[np.ndarray]
+
+    @classmethod
+    def make(cls, left_h29: np.ndarray, right: RightSide, radius_deg: float) -> Plan:
+        """Group the left rows by the right partition they lie in; orphans by the right
+        partitions near them.
+        """
+        n_units = len(right.lo)
+        home = margins.home_partition(left_h29, right.lo, right.hi)
+        inside = _group(np.flatnonzero(home >= 0), home[home >= 0], n_units)
+        lost = np.flatnonzero(home < 0)
+        rows, parts = margins.near_partitions(left_h29[lost], right.lo, right.hi, radius_deg)
+        orphans = _group(lost[rows], parts, n_units)
+        return cls(inside, orphans)
+
+
+def _group(rows: np.ndarray, groups: np.ndarray, n: int) -> list[np.ndarray]:
+    by = np.argsort(groups, kind="stable")
+    starts = np.searchsorted(groups[by], np.arange(n + 1))
+    rows = rows[by]
+    return [rows[starts[i]:starts[i + 1]] for i in range(n)]
+
+
+def _match(left: Rows, sel: np.ndarray, right: Rows, radius_deg: float) -> Candidates:
+    li, rj, sep, pa_deg = pairs_within(left.ra[sel], left.dec[sel], right.ra, right.dec,
+                                       radius_deg, with_pa=True, sort=False)
+    keys = right.keys.take(pa.array(rj)) if right.keys is not None else pa.array(rj)
+    return Candidates(sel[li], right.sigma[rj], keys, sep, pa_deg)
+
+
+def candidates(left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: float, *,
+               keep: Callable[[Candidates], Candidates] | None = None,
+               threads: int | None = None, max_pairs: int = MAX_PAIRS
+               ) -> Iterator[Candidates]:
+    """Every (left, right) pair within ``radius_deg``, unit by unit (exact; ``keep``
+    filters each unit's pairs before they are kept).
+    """
+    plan = Plan.make(left_h29, right, radius_deg)
+    todo = [i for i in range(len(right.lo)) if len(plan.inside[i]) or len(plan.orphans[i])]
+
+    def work(i: int) -> Candidates:
+        own, margin = right.unit(i, radius_deg)
+        found = []
+        if len(plan.inside[i]):
+            found.append(_match(left, plan.inside[i],
+                                own if margin is None else Rows.concat([own, margin]),
+                                radius_deg))
+        if len(plan.orphans[i]):
+            found.append(_match(left, plan.orphans[i], own, radius_deg))
+        c = found[0] if len(found) == 1 else _concat(found)
+        return keep(c) if keep is not None else c
+
+    workers = max(1, min(threads or os.cpu_count() or 1, len(todo) or 1))
+    total = 0
+    if workers == 1:
+        results: Iterator[Candidates] = map(work, todo)
+        pool = None
+    else:
+        pool = ThreadPoolExecutor(workers)
+        results = pool.map(work, todo)
+    try:
+        for c in results:
+            total += len(c.left)
+            if total > max_pairs:
+                raise XcatError(f"the match found more than {max_pairs:,} pairs and stopped "
+                                "before exhausting memory: use a smaller radius, or raise "
+                                "the limit with --max-pairs")
+            yield c
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _concat(parts: list[Candidates]) -> Candidates:
+    return Candidates(np.concatenate([p.left for p in parts]),
+                      np.concatenate([p.right_sigma for p in parts]),
+                      pa.concat_arrays([p.right_key for p in parts]),
+                      np.concatenate([p.sep for p in parts]),
+                      np.concatenate([p.pa for p in parts]))
+
+
+def collect(parts: Iterator[Candidates]) -> Candidates:
+    """All units' candidates in one set (empty when none)."""
+    found = list(parts)
+    if not found:
+        e = np.empty(0)
+        return Candidates(np.empty(0, np.int64), e, pa.array([], pa.string()), e, e)
+    return _concat(found)
+
+
+def counts(left: Rows, left_h29: np.ndarray, right: RightSide, radii_deg: list[float], *,
+           threads: int | None = None) -> list[np.ndarray]:
+    """Right rows within each radius of each left row (one pass at the largest)."""
+    top = max(radii_deg)
+    out = [np.zeros(len(left), np.int64) for _ in radii_deg]
+    for c in candidates(left, left_h29, right, top, threads=threads, max_pairs=2**62):
+        for arr, r in zip(out, radii_deg, strict=True):
+            arr += np.bincount(c.left[c.sep <= r], minlength=len(left))
+    return out
