@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from xcat.sky.pairs import pairs_within, rank_by_left
 from xcat.sky.spherical import position_angle_deg
+from xcat.xmatch.engine import MemoryRight, Rows, candidates, collect
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 TIE_ARCSEC = 1e-9
@@ -42,6 +43,17 @@ def assert_same_pairs(ra1, dec1, ra2, dec2, radius_arcsec, chunk=64):
     assert set(got) - ties == want - ties
     if got:
         np.testing.assert_allclose(sep * 3600, matrix[li, rj], rtol=0, atol=1e-9)
+    # the partition-wise engine, the right side in units of 16 rows (many partition
+    # edges, margins and left rows outside every unit), on one and two threads
+    right = MemoryRight(Rows(np.asarray(ra2, float), np.asarray(dec2, float),
+                             np.full(len(ra2), np.nan), None), unit_rows=16)
+    left = Rows(np.asarray(ra1, float), np.asarray(dec1, float), np.full(len(ra1), np.nan))
+    h29 = hp.ang2pix(2**29, left.ra, left.dec, nest=True, lonlat=True).astype(np.int64)
+    for threads in (1, 2):
+        c = collect(candidates(left, h29, right, radius_arcsec / 3600, threads=threads))
+        found = list(zip(c.left.tolist(), c.right_key.to_pylist(), strict=True))
+        assert len(found) == len(set(found)), "the engine found a pair twice"
+        assert set(found) - ties == want - ties
 
 
 def scatter(rng, ra0, dec0, n, scale_deg):

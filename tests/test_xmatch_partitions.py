@@ -19,7 +19,6 @@ import xcat
 from xcat.errors import XcatError
 from xcat.sky import healpix
 from xcat.sky.pairs import pairs_within
-from xcat.xmatch import engine
 from xcat.xmatch.engine import MemoryRight, Rows, candidates, collect
 
 
@@ -63,11 +62,10 @@ def brute_pairs(ra1, dec1, ra2, dec2, radius_deg):
 
 @pytest.mark.parametrize("seed, unit_rows, radius_arcsec", [
     (1, 20, 3.0), (2, 7, 10.0), (3, 50, 60.0), (4, 3, 1.0), (5, 200, 600.0)])
-def test_units_find_every_pair_once(monkeypatch, seed, unit_rows, radius_arcsec):
+def test_units_find_every_pair_once(seed, unit_rows, radius_arcsec):
     ra1, dec1, ra2, dec2 = skies(seed)
-    monkeypatch.setattr(engine, "MEMORY_UNIT_ROWS", unit_rows)
     right = MemoryRight(Rows(ra2, dec2, np.full(len(ra2), np.nan),
-                             pa.array(np.arange(len(ra2)).astype(str))))
+                             pa.array(np.arange(len(ra2)).astype(str))), unit_rows)
     assert len(right.lo) > 10
     left = Rows(ra1, dec1, np.full(len(ra1), np.nan))
     h29 = healpix.radec_to_healpix29(ra1, dec1)
@@ -82,10 +80,9 @@ def test_units_find_every_pair_once(monkeypatch, seed, unit_rows, radius_arcsec)
         assert set(got) == brute_pairs(ra1, dec1, ra2, dec2, radius_arcsec / 3600)
 
 
-def test_pair_limit_stops_the_match(monkeypatch):
+def test_pair_limit_stops_the_match():
     ra1, dec1, ra2, dec2 = skies(6)
-    monkeypatch.setattr(engine, "MEMORY_UNIT_ROWS", 30)
-    right = MemoryRight(Rows(ra2, dec2, np.full(len(ra2), np.nan), None))
+    right = MemoryRight(Rows(ra2, dec2, np.full(len(ra2), np.nan), None), 30)
     left = Rows(ra1, dec1, np.full(len(ra1), np.nan))
     with pytest.raises(XcatError, match=r"more than 10 pairs.*--max-pairs"):
         collect(candidates(left, healpix.radec_to_healpix29(ra1, dec1), right, 1 / 60,

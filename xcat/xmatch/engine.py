@@ -77,6 +77,7 @@ class MemoryRight:
     """A right side held in memory (sorted by ``_healpix_29``, split into units)."""
 
     rows: Rows
+    unit_rows: int = 0  # rows per unit (0: MEMORY_UNIT_ROWS)
     lo: np.ndarray = field(init=False)
     hi: np.ndarray = field(init=False)
     _bounds: np.ndarray = field(init=False)
@@ -88,15 +89,16 @@ class MemoryRight:
         order = np.argsort(h29, kind="stable")
         self._order = order
         self._h29 = h29[order]
-        parts = choose_partitions(self._h29, MEMORY_UNIT_ROWS)
+        parts = choose_partitions(self._h29, self.unit_rows or MEMORY_UNIT_ROWS)
         self.lo, self.hi = margins.partition_bounds(parts)
         self._bounds = np.searchsorted(self._h29, np.concatenate((self.lo, self.hi[-1:])))
 
     def _take(self, sorted_idx: np.ndarray) -> Rows:
         idx = self._order[sorted_idx]
         r = self.rows
+        # without keys, a row is named by its index into the side
         return Rows(r.ra[idx], r.dec[idx], r.sigma[idx],
-                    None if r.keys is None else r.keys.take(pa.array(idx)))
+                    pa.array(idx) if r.keys is None else r.keys.take(pa.array(idx)))
 
     def unit(self, i: int, radius_deg: float) -> tuple[Rows, Rows | None]:
         """Rows of unit ``i``; its margin computed for the radius (cached)."""

@@ -243,10 +243,11 @@ def geometry(opt: XmatchOptions, left: Left, c: Candidates, frame_sigma: float) 
 
 
 def key_ids(keys: pa.Array) -> np.ndarray:
-    """An integer per key, in the keys' sort order (ties in rank go by key)."""
-    uniq = pc.unique(keys)
-    uniq = uniq.take(pc.array_sort_indices(uniq))
-    return pc.index_in(keys, value_set=uniq).to_numpy(zero_copy_only=False).astype(np.int64)
+    """An integer per distinct key (integer keys are their own ids; text keys are
+    numbered by first appearance). Ties in rank go by these ids."""
+    if pa.types.is_integer(keys.type):
+        return keys.to_numpy(zero_copy_only=False).astype(np.int64)
+    return pc.dictionary_encode(keys).indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def match_sides(left: Left, right: RightSide, stats: RightStats, opt: XmatchOptions, *,
@@ -302,7 +303,7 @@ def match_sides(left: Left, right: RightSide, stats: RightStats, opt: XmatchOpti
     pick = np.flatnonzero(sel)[order]
     out = {
         "left_key": left.keys(li[pick]),
-        "right_key": c.right_key.take(pa.array(pick)),
+        "right_key": pc.cast(c.right_key.take(pa.array(pick)), pa.string()),
         "sep_arcsec": sep[pick], "norm_sep": norm[pick], "pa_deg": pa_deg[pick],
         "match_radius_arcsec": radius[pick], "rank": rank[pick],
         "n_candidates": n_cand[pick], "mutual_best": mutual[pick],

@@ -110,7 +110,7 @@ class StoredRight:
 
     def _rows(self, t: pa.Table) -> Rows:
         return Rows(self.ra.values(t, self.name), self.dec.values(t, self.name),
-                    self.sigma.values(t, self.name), key_strings(t, self.key_columns))
+                    self.sigma.values(t, self.name), native_keys(t, self.key_columns))
 
     def unit(self, i: int, radius_deg: float) -> tuple[Rows, Rows | None]:
         """Own rows of partition ``i`` and its margin rows (the margin must be wide
@@ -119,6 +119,14 @@ class StoredRight:
         own = self._rows(self.cat.read(i, self._columns()))
         margin = self.cat.read_margin(i, self._columns())
         return own, (self._rows(margin) if margin is not None and margin.num_rows else None)
+
+
+def native_keys(t: pa.Table, columns: list[str]) -> pa.Array:
+    """Row keys as the engine carries them: one integer key column as it is (cast to
+    text only for the pairs kept), else the key as text."""
+    if len(columns) == 1 and pa.types.is_integer(t.schema.field(columns[0]).type):
+        return t.column(columns[0]).combine_chunks()
+    return key_strings(t, columns)
 
 
 def is_xray(store: Database, catalog: str) -> bool:
