@@ -244,7 +244,8 @@ def geometry(opt: XmatchOptions, left: Left, c: Candidates, frame_sigma: float) 
 
 def key_ids(keys: pa.Array) -> np.ndarray:
     """An integer per distinct key (integer keys are their own ids; text keys are
-    numbered by first appearance). Ties in rank go by these ids."""
+    numbered by first appearance). Ties in rank go by these ids.
+    """
     if pa.types.is_integer(keys.type):
         return keys.to_numpy(zero_copy_only=False).astype(np.int64)
     return pc.dictionary_encode(keys).indices.to_numpy(zero_copy_only=False).astype(np.int64)

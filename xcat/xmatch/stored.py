@@ -123,7 +123,8 @@ class StoredRight:
 
 def native_keys(t: pa.Table, columns: list[str]) -> pa.Array:
     """Row keys as the engine carries them: one integer key column as it is (cast to
-    text only for the pairs kept), else the key as text."""
+    text only for the pairs kept), else the key as text.
+    """
     if len(columns) == 1 and pa.types.is_integer(t.schema.field(columns[0]).type):
         return t.column(columns[0]).combine_chunks()
     return key_strings(t, columns)
