@@ -214,8 +214,9 @@ def write_pairs(pairs: pa.Table, folder: Path, *, threads: int | None = None) ->
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         part = table.slice(lo, hi - lo) if order is None else \
             table.take(pa.array(order[lo:hi]))
+        groups = max(1, -(-(hi - lo) // ROW_GROUP_ROWS))  # even row groups, none tiny
         pq.write_table(part, layout.pairs_file(folder, i), compression=COMPRESSION,
-                       row_group_size=ROW_GROUP_ROWS, use_dictionary=False)
+                       row_group_size=max(1, -(-(hi - lo) // groups)), use_dictionary=False)
 
     if parts == 1:
         write(0)
