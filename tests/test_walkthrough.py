@@ -65,6 +65,7 @@ WALKTHROUGH = [
     "flags apply",
     "ingest regions {data}/csc_m101_xrbid/M101_daoclean_f555w_acs_fk5.reg --name hst_f555w",
     "xmatch csc hst_f555w --radius-column pos_err_r95 --name xrbid",
+    "margin hst_f555w --threshold 60arcsec",
     "classify \"2CXO J140300.7+542017\" --class XRB --note \"blue star\"",
     "classify --export --format csv -o {work}/notes.csv",
     "sample --list",
