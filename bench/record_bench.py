@@ -10,10 +10,13 @@ Data: a seeded synthetic run with every pair column (``left_key``/``right_key`` 
 like CSC and Gaia names, separations, ranks, the error-aware and chance columns, ``flags``
 NULL), 2.5 pairs per left source on average. Two orders are recorded:
 
-- *engine order*: grouped by left source and ranked (nearest first), the sources in
-  sky order, not key order (what the cross-match engine emits): the writer sorts the
-  distinct left keys only;
-- *shuffled*: every pair in random order (the writer's worst case).
+- *all columns*: every pair column filled, in the engine's order: grouped by left source
+  and ranked (nearest first), the sources in sky order, not key order (the writer sorts
+  the distinct left keys and moves the groups whole);
+- *shuffled*: the same pairs in random order (the writer's worst case);
+- *radius run*: engine order, only the columns a fixed-radius run fills
+  (``xcat xmatch --radius``: keys, separation, position angle, radius, rank, candidates,
+  mutual best), the others NULL.
 
 Ways, each recording a run of one name over and over (so each replaces the previous),
 in a fresh store, timed from the call to its return (median of ``--repeats`` rounds after
@@ -61,8 +64,16 @@ INSERT INTO {OLD_TABLE} SELECT $run_id, * FROM bench_new_pairs
 """
 
 
-def synthetic_pairs(n: int, seed: int, *, shuffled: bool) -> pa.Table:
-    """``n`` pairs with every column, grouped by left source and ranked (or shuffled)."""
+#: The columns a fixed-radius run fills (``xcat xmatch --radius``); the rest are NULL.
+RADIUS_COLUMNS = ("left_key", "right_key", "sep_arcsec", "pa_deg", "match_radius_arcsec",
+                  "rank", "n_candidates", "mutual_best")
+
+
+def synthetic_pairs(n: int, seed: int, *, shuffled: bool, radius_only: bool = False
+                    ) -> pa.Table:
+    """``n`` pairs with every column, grouped by left source and ranked (or shuffled);
+    ``radius_only``: only the columns of a fixed-radius run.
+    """
     rng = np.random.default_rng(seed)
     counts = rng.integers(1, 5, n)                       # 1-4 candidates, 2.5 on average
     counts = counts[:np.searchsorted(np.cumsum(counts), n) + 1]
@@ -83,7 +94,7 @@ def synthetic_pairs(n: int, seed: int, *, shuffled: bool) -> pa.Table:
         "n_exp": rng.random(n) * 1e-3, "p_any_unrelated": rng.random(n) * 1e-3})
     if shuffled:
         t = t.take(rng.permutation(n))
-    return full_pairs(t)
+    return full_pairs(t.select(list(RADIUS_COLUMNS)) if radius_only else t)
 
 
 def old_record(store: xcat.Store, run: XmatchRun) -> None:
@@ -139,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
             store.sql(f"CREATE TABLE {OLD_TABLE} AS SELECT * FROM xmatch_pairs_legacy "
                       "LIMIT 0")
             db_file = root / layout.DB_FILE
-            for label, shuffled in (("engine order", False), ("shuffled", True)):
-                pairs = synthetic_pairs(n, args.seed, shuffled=shuffled)
+            for label, shuffled, radius_only in (("all columns", False, False),
+                                                 ("shuffled", True, False),
+                                                 ("radius run", False, True)):
+                pairs = synthetic_pairs(n, args.seed, shuffled=shuffled,
+                                        radius_only=radius_only)
                 run = XmatchRun("bench", "l", "r", "bench", pairs, {"radius_arcsec": 3.0})
                 old_run = XmatchRun("bench_old", "l", "r", "bench", pairs,
                                     {"radius_arcsec": 3.0})
@@ -171,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Recording a cross-match run of {n:,} pairs (median of {args.repeats}; duckdb "
           f"{duckdb.__version__}, pyarrow {pa.__version__}, xcat {xcat.__version__}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f})\n")
-    head = ("pairs order", "INSERT (before)", "Parquet (xcat)", "ratio", "bytes before",
+    head = ("pairs", "INSERT (before)", "Parquet (xcat)", "ratio", "bytes before",
             "bytes now", "read before", "read now")
     widths = (13, 17, 17, 6, 12, 10, 17, 17)
     print("seconds as wall / CPU (all threads); ratio of the wall times\n")
@@ -190,10 +204,14 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} threads (one file per thread):")
     for label, w1, wn in files:
         print(f"  {label:13s} {both(w1)} | {both(wn)}")
-    engine = rows[0][2][0]
-    ok = engine <= TARGET_S
-    print(f"\nrecording {n:,} pairs in engine order: {engine:.3f} s (target <= {TARGET_S} s "
-          f"for 500k): {'met' if ok else 'MISSED'}")
+    ok = True
+    for label, _, new_s, *_ in rows:
+        if label != "shuffled":
+            ok = ok and new_s[0] <= TARGET_S
+            print(f"\nrecording {n:,} pairs, {label}: {new_s[0]:.3f} s (target <= "
+                  f"{TARGET_S} s for 500k): {'met' if new_s[0] <= TARGET_S else 'MISSED'}",
+                  end="")
+    print()
     return 3 if args.strict and not ok else 0
 
 

@@ -49,9 +49,10 @@ from xcat.version import __version__
 #: Rows per Parquet row group of a run's pairs: DuckDB reads row groups in parallel and
 #: skips those whose left_key range misses a filter (the file is sorted by left_key).
 ROW_GROUP_ROWS = 122_880
-#: Compression of the pairs files (zstd: about 0.8x the size of snappy, same write time
-#: without dictionary pages, which cost more than they save on per-pair values).
-COMPRESSION = "zstd"
+#: Compression of the pairs files: snappy, like the catalogs (zstd makes files about 0.85x
+#: the size but takes 1.3x the time to write; dictionary pages cost more than they save
+#: on per-pair values, so there are none).
+COMPRESSION = "snappy"
 #: A run of at least twice this many pairs is written as several files at once.
 PART_ROWS = 200_000
 
@@ -84,6 +85,8 @@ PAIR_COLUMNS: dict[str, pa.DataType] = {
     "match_radius_arcsec": pa.float64(), "rho_arcsec2": pa.float64(),
     "p_chance": pa.float64(), "lr": pa.float64(), "p_any": pa.float64(),
     "mutual_best": pa.bool_(), "n_exp": pa.float64(), "p_any_unrelated": pa.float64()}
+#: Columns with min/max statistics per row group (right_key is in no useful order).
+STATS_COLUMNS = [c for c in PAIR_COLUMNS if c not in ("right_key", "flags")]
 VERSION_KEYS = ("left_version", "right_version", "left_created", "right_created", "n_left",
                 "n_right")
 
@@ -146,10 +149,10 @@ def sort_pairs(pairs: pa.Table) -> pa.Table:
 def pair_order(pairs: pa.Table) -> np.ndarray | None:
     """Row order that sorts ``pairs`` by left_key, rank, right_key; None when in order.
 
-    The engine emits each left source's pairs together, ranked (nearest first), with
-    the sources in sky order: then only the groups' first keys are sorted and the
-    groups moved whole. Any other order is sorted on codes of the distinct left keys and
-    the ranks, by right_key too only when a left key has tied or NULL ranks.
+    Only the distinct left keys are sorted, as strings. The engine emits each left
+    source's pairs together, ranked (nearest first), with the sources in sky order: then
+    the groups are moved whole. Otherwise the pairs are ordered on (position of the left
+    key, rank), and by right_key too only when a left key has tied or NULL ranks.
     """
     n = pairs.num_rows
     if n < 2:
@@ -162,29 +165,23 @@ def pair_order(pairs: pa.Table) -> np.ndarray | None:
     new_group[0] = True
     new_group[1:] = pc.not_equal(left.slice(0, n - 1), left.slice(1)).to_numpy(
         zero_copy_only=False)
-    if np.any(~new_group[1:] & (ranks[1:] <= ranks[:-1])):  # not ranked within groups
-        return _order_by_codes(pairs, left, ranks)
     starts = np.flatnonzero(new_group)
-    heads = left.take(pa.array(starts))
-    order = pc.sort_indices(heads).to_numpy()
-    if len(order) > 1:
-        sorted_heads = heads.take(pa.array(order))
-        if pc.any(pc.equal(sorted_heads.slice(0, len(order) - 1),
-                           sorted_heads.slice(1))).as_py():  # a key in two groups
-            return _order_by_codes(pairs, left, ranks)
-    if np.all(order[1:] > order[:-1]):
-        return None
-    lengths = np.diff(np.append(starts, n))[order]
-    shift = starts[order] - (np.cumsum(lengths) - lengths)
-    return np.arange(n) + np.repeat(shift, lengths)
-
-
-def _order_by_codes(pairs: pa.Table, left: pa.Array, ranks: np.ndarray) -> np.ndarray:
-    """Pairs in any order: sort the distinct left keys, then (key position, rank)."""
-    enc = pc.dictionary_encode(left)
-    position = np.empty(len(enc.dictionary), np.int64)
-    position[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(len(enc.dictionary))
-    codes = position[enc.indices.to_numpy()]
+    lengths = np.diff(np.append(starts, n))
+    enc = pc.dictionary_encode(left.take(pa.array(starts)))  # the groups' keys
+    n_keys = len(enc.dictionary)
+    position = np.empty(n_keys, np.int64)
+    position[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(n_keys)
+    group_pos = position[enc.indices.to_numpy()]
+    ranked = not np.any(~new_group[1:] & (ranks[1:] <= ranks[:-1]))
+    if ranked and n_keys == len(starts):  # one group per key: move the groups whole
+        if np.all(group_pos[1:] > group_pos[:-1]):
+            return None
+        order = np.empty(n_keys, np.int64)
+        order[group_pos] = np.arange(n_keys)
+        moved = lengths[order]
+        shift = starts[order] - (np.cumsum(moved) - moved)
+        return np.arange(n) + np.repeat(shift, moved)
+    codes = np.repeat(group_pos, lengths)
     idx = np.lexsort((ranks, codes))
     c, r = codes[idx], ranks[idx]
     if np.any((c[1:] == c[:-1]) & (r[1:] == r[:-1])):  # tied ranks: right_key decides
@@ -216,7 +213,8 @@ def write_pairs(pairs: pa.Table, folder: Path, *, threads: int | None = None) ->
             table.take(pa.array(order[lo:hi]))
         groups = max(1, -(-(hi - lo) // ROW_GROUP_ROWS))  # even row groups, none tiny
         pq.write_table(part, layout.pairs_file(folder, i), compression=COMPRESSION,
-                       row_group_size=max(1, -(-(hi - lo) // groups)), use_dictionary=False)
+                       row_group_size=max(1, -(-(hi - lo) // groups)), use_dictionary=False,
+                       write_statistics=STATS_COLUMNS)
 
     if parts == 1:
         write(0)
