@@ -55,7 +55,7 @@ from conftest import shared_file
 
 import xcat
 from xcat.cli import cli
-from xcat.store import layout
+from xcat.store import layout, migrations
 from xcat.store.faults import CRASH_ENV
 
 pytestmark = pytest.mark.slow
@@ -404,11 +404,15 @@ def created(world, tmp_path_factory):
     return fingerprint(state(root))
 
 
-@pytest.mark.parametrize("point", ["commit", "committed", "commit#15"])
+#: The first commits of a new store: one per migration, then the views.
+VIEWS_COMMIT = len(migrations.available()) + 1
+
+
+@pytest.mark.parametrize("point", ["commit", "committed", f"commit#{VIEWS_COMMIT}"])
 def test_kill_while_an_ingest_creates_the_store(world, created, tmp_path, point):
-    """The first ingest into a new store path creates it: 14 migrations (a transaction
-    each) and the views (commit#15) come before the catalog. Killed at any of them, the
-    next open finishes the store and the re-run loads the catalog.
+    """The first ingest into a new store path creates it: the migrations (a transaction
+    each) and then the views (``commit#VIEWS_COMMIT``) come before the catalog. Killed at
+    any of them, the next open finishes the store and the re-run loads the catalog.
     """
     ops, _ = world
     args = ops["first_ingest"].args

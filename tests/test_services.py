@@ -24,6 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
@@ -415,8 +418,8 @@ def heasarc_join(tap, carmenes_subset):
     centres = SkyCoord(stars["RA_J2000"] * u.deg, stars["DE_J2000"] * u.deg)
     positions = []
     for i, offs in OFFSETS.items():
-        for sep, pa in offs:
-            p = centres[i].directional_offset_by(pa * u.deg, sep * u.arcsec)
+        for sep, pa_deg in offs:
+            p = centres[i].directional_offset_by(pa_deg * u.deg, sep * u.arcsec)
             positions.append((p.ra.deg, p.dec.deg))
     positions.append((200.0, -60.0))  # far from every star
     catalog = rxs2_table(positions)
@@ -492,8 +495,13 @@ def test_upload_join_stores_upload_rxs2_and_pairs(tap, tmp_path, carmenes_subset
         assert re.search(rf"^ok +xmatch:carmenes_x_rxs2 +{audit}", audits, re.M), audits
     assert "0 failed" in audits
     # a pair whose separation exceeds the run's radius is caught by xcat verify
-    with Store.open(root) as store, store.writing() as con:  # tampering, by hand
-        con.execute("UPDATE xmatch_pairs SET sep_arcsec = 9.5 WHERE rank = 2")
+    with Store.open(root) as store:  # tampering, by hand: the run's Parquet files
+        folder = root / store.sql("SELECT pairs_path FROM xmatch_runs")["pairs_path"][0]
+    for f in folder.glob("pairs-*.parquet"):
+        t = pq.read_table(f)
+        sep = pc.if_else(pc.equal(t["rank"], 2), pa.scalar(9.5), t["sep_arcsec"])
+        pq.write_table(t.set_column(t.schema.get_field_index("sep_arcsec"), "sep_arcsec", sep),
+                       f)
     r = xcat(root, "verify")
     assert r.exit_code == 1 and "FAIL xmatch:carmenes_x_rxs2" in r.output
 
