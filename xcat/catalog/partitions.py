@@ -47,6 +47,10 @@ class StoredCatalog:
         offsets = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
         return cls(folder, parts, lo, hi, offsets, margin_mod.read_threshold(folder))
 
+    def schema(self) -> pa.Schema:
+        """The catalog's Arrow schema (from ``dataset/_common_metadata``)."""
+        return pq.read_schema(self.folder / layout.DATASET_DIR / layout.COMMON_METADATA_FILE)
+
     @property
     def n_rows(self) -> int:
         """Rows in the catalog."""

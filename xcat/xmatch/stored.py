@@ -73,7 +73,7 @@ class Left:
     def keys(self, positions: np.ndarray) -> pa.Array:
         """Keys of the rows at ``positions``."""
         if self.rows.keys is not None:
-            return self.rows.keys.take(pa.array(positions))
+            return pc.cast(self.rows.keys.take(pa.array(positions)), pa.string())
         assert self.stored is not None and self.key_columns is not None
         t = self.stored.take(positions, self.key_columns)
         return key_strings(t, self.key_columns)
@@ -167,14 +167,19 @@ def read_left(store: Database, side: Side) -> Left:
     err = plain_column(store, info, side.err, side.option, own)
     radius = plain_column(store, info, side.radius, "--radius-column", own)
     ra, dec = Column(info["ra_column"]), Column(info["dec_column"])
+    keys = _key_columns(info)
     names = [layout.HEALPIX_COLUMN] + [c.name for c in (ra, dec, err, radius) if c.name]
-    t = cat.read_all(list(dict.fromkeys(names)))
+    # one integer key is read with the positions (8 bytes a row); other keys are read
+    # later, only for the rows that matched
+    small = len(keys) == 1 and pa.types.is_integer(cat.schema().field(keys[0]).type)
+    t = cat.read_all(list(dict.fromkeys(names + (keys if small else []))))
     n = t.num_rows
     nan = np.full(n, np.nan)
     rows = Rows(ra.values(t, side.catalog), dec.values(t, side.catalog),
-                err.values(t, side.catalog))
+                err.values(t, side.catalog),
+                t.column(keys[0]).combine_chunks() if small else None)
     return Left(rows, t.column(layout.HEALPIX_COLUMN).to_numpy(), radius.values(t, side.catalog),
-                nan, nan, nan, stored=cat, key_columns=_key_columns(info))
+                nan, nan, nan, stored=cat, key_columns=keys)
 
 
 def _key_columns(info: dict[str, Any]) -> list[str]:
