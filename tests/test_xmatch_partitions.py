@@ -173,3 +173,13 @@ def test_the_right_side_is_walked_on_disk_when_its_margin_is_wide_enough(stores)
         assert isinstance(open_right(s, plan, 90.0), StoredRight)
         assert isinstance(open_right(s, plan, 91.0), MemoryRight)  # small: held in memory
         assert plan.stats.n_rows == len(s.sql("SELECT * FROM r"))
+
+
+def test_too_many_pairs_is_one_error_and_records_nothing(stores):
+    from cli_helpers import fails
+
+    err = fails(stores["tiny"], "xmatch", "l", "r", "--radius", "1arcmin", "--no-density",
+                "--max-pairs", "5", "--name", "too_many")
+    assert "more than 5 pairs" in err and "--max-pairs" in err
+    with xcat.Store.open(stores["tiny"], read_only=True) as s:
+        assert len(s.sql("SELECT * FROM xmatch_runs WHERE name = 'too_many'")) == 0
