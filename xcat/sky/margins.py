@@ -57,6 +57,8 @@ def partition_bounds(parts: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarr
 
 def home_partition(h29: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Index of the partition holding each order-29 index, or -1 where none does."""
+    if len(lo) == 0:
+        return np.full(len(h29), -1, np.int64)
     i = np.searchsorted(lo, h29, side="right") - 1
     ok = (i >= 0) & (h29 < np.take(hi, np.maximum(i, 0)))
     return np.where(ok, i, -1)

@@ -277,15 +277,17 @@ def _sql_stats(store: Database, info: dict[str, Any], err: Column) -> RightStats
     import sqlalchemy as sa
 
     view = xray_views.hats_view(info["name"])
+    key = sa.cast(sqlbuild.column(_key_columns(info)[0]), sa.String())
     if err.name is None:
-        n = int(store.con.execute(f"SELECT count(*) FROM {sqlbuild.quote(view)}")
-                .fetchall()[0][0])
+        n, first = run_arrow(store.con, sqlbuild.render(sa.select(
+            sa.func.count(), sa.func.min(key)).select_from(sa.table(view)))).to_pylist()[0] \
+            .values()
         c = err.constant
-        bad = 0 if np.isfinite(c) and c >= 0 else n
-        return RightStats(n, c if bad == 0 else 0.0, c if bad == 0 else 0.0, bad, None)
+        bad = 0 if np.isfinite(c) and c >= 0 else int(n)
+        return RightStats(int(n), c if bad == 0 else 0.0, c if bad == 0 else 0.0, bad,
+                          first if bad else None)
     v = sa.cast(sqlbuild.column(err.name), sa.Double()) * err.factor
     ok = sa.and_(v.is_not(None), sa.func.isfinite(v), v >= 0)
-    key = sa.cast(sqlbuild.column(_key_columns(info)[0]), sa.String())
     q = sa.select(sa.func.count(), sa.func.max(v).filter(ok),
                   sa.func.median(sa.func.coalesce(sa.case((ok, v)), 0.0)),
                   sa.func.count().filter(sa.not_(ok)),
