@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from xcat.errors import XcatError
 from xcat.sky import margins
-from xcat.store import layout
+from xcat.store import layout, registry
 from xcat.store.db import Database, writes
 from xcat.store.sql import transaction
 from xcat.version import __version__
@@ -172,8 +172,7 @@ def _switch(store: Database, name: str, folder: Path, new: Path, info: MarginInf
     new.rename(live)
     try:
         with transaction(store.con):
-            store.con.execute("UPDATE catalogs SET margin_arcsec = $t WHERE name = $n",
-                              {"t": info.threshold_arcsec, "n": name})
+            registry.set_margin(store.con, name, info.threshold_arcsec)
     except BaseException:
         live.rename(new)
         if old.exists():

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from xcat.sky import healpix
+from xcat.sky import healpix, partitioning
 from xcat.store import layout
 
 #: Order of the per-pixel row counts (hats-import's default highest order).
@@ -97,8 +97,10 @@ class SortedRuns:
         return pixels, self._counts[pixels]
 
     def partitions(self, max_rows: int) -> list[tuple[int, int]]:
-        """HATS partitions for these rows (see :func:`partitions_from_counts`)."""
-        return partitions_from_counts(*self.leaf_counts(), max_rows)
+        """HATS partitions for these rows (the rule of
+        :func:`xcat.sky.partitioning.choose_partitions`, from the counts).
+        """
+        return partitioning.partitions_from_counts(*self.leaf_counts(), max_rows, COUNT_ORDER)
 
     def partition(self, order: int, pixel: int, offsets: list[tuple[int, int]] | None = None
                   ) -> pa.Table:
@@ -194,44 +196,6 @@ def sort_chunk(table: pa.Table, ra: str, dec: str) -> pa.Table:
     if np.any(order[1:] < order[:-1]):
         table = table.take(pa.array(order))
     return table
-
-
-def partitions_from_counts(leaves: np.ndarray, counts: np.ndarray, max_rows: int,
-                           highest_order: int = COUNT_ORDER) -> list[tuple[int, int]]:
-    """The coarsest pixels holding at most ``max_rows`` rows each, from row counts of
-    the occupied pixels ``leaves`` (sorted) at ``highest_order``.
-
-    The same rule and answer as :func:`xcat.sky.partitioning.choose_partitions` (which
-    takes every row's ``_healpix_29``), for inputs too large to hold those.
-
-    Examples
-    --------
-    >>> partitions_from_counts(np.array([0, 1, 2]), np.array([1, 1, 1]), 10)
-    [(0, 0)]
-    """
-    if len(leaves) == 0:
-        return []
-    pix_at = {highest_order: np.asarray(leaves, np.int64)}
-    ok_at = {highest_order: np.ones(len(leaves), dtype=bool)}
-    up_at: dict[int, np.ndarray] = {}
-    cnt = np.asarray(counts, np.int64)
-    for k in range(highest_order - 1, -1, -1):
-        parent = pix_at[k + 1] >> 2
-        new = np.concatenate(([True], parent[1:] != parent[:-1]))
-        first = np.flatnonzero(new)
-        up_at[k + 1] = np.cumsum(new) - 1
-        sums = np.add.reduceat(cnt, first)
-        pix_at[k] = parent[first]
-        ok_at[k] = np.logical_and.reduceat(ok_at[k + 1], first) & (sums <= max_rows)
-        cnt = sums
-    orders, pixels = [], []
-    for k in range(highest_order + 1):
-        chosen = ok_at[k] if k == 0 else ok_at[k] & ~ok_at[k - 1][up_at[k]]
-        pixels.append(pix_at[k][chosen])
-        orders.append(np.full(len(pixels[-1]), k, dtype=np.int64))
-    order_arr, pixel_arr = np.concatenate(orders), np.concatenate(pixels)
-    sort = np.argsort(pixel_arr << (2 * (highest_order - order_arr)), kind="stable")
-    return list(zip(order_arr[sort].tolist(), pixel_arr[sort].tolist(), strict=True))
 
 
 def _new_spill_dir(root: Path | None) -> Path:

@@ -42,12 +42,28 @@ def choose_partitions(h29_sorted: np.ndarray, max_rows: int,
     starts = np.flatnonzero(np.concatenate(([True], top[1:] != top[:-1])))
     leaves = top[starts]
     counts = np.diff(np.append(starts, len(top)))
+    return partitions_from_counts(leaves, counts, max_rows, highest_order)
+
+
+def partitions_from_counts(leaves: np.ndarray, counts: np.ndarray, max_rows: int,
+                           highest_order: int = 10) -> list[tuple[int, int]]:
+    """The coarsest pixels holding at most ``max_rows`` rows each, from the row counts of
+    the occupied pixels ``leaves`` (sorted) at ``highest_order``: the rule of
+    :func:`choose_partitions` for inputs counted chunk by chunk.
+
+    Examples
+    --------
+    >>> partitions_from_counts(np.array([0, 1, 2]), np.array([1, 1, 1]), 10)
+    [(0, 0)]
+    """
+    if len(leaves) == 0:
+        return []
     # pix_at[k]: occupied pixels at order k (sorted); ok_at[k]: whether their whole subtree
     # fits; up_at[k]: index in pix_at[k - 1] of each pixel's parent
-    pix_at = {highest_order: leaves}
+    pix_at = {highest_order: np.asarray(leaves, np.int64)}
     ok_at = {highest_order: np.ones(len(leaves), dtype=bool)}
     up_at: dict[int, np.ndarray] = {}
-    cnt = counts
+    cnt = np.asarray(counts, np.int64)
     for k in range(highest_order - 1, -1, -1):
         parent = pix_at[k + 1] >> 2
         new = np.concatenate(([True], parent[1:] != parent[:-1]))

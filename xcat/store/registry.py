@@ -87,6 +87,12 @@ def insert_catalog(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
                 {c: row[c] for c in REGISTRY_COLUMNS})
 
 
+def set_margin(con: duckdb.DuckDBPyConnection, name: str, threshold_arcsec: float) -> None:
+    """Record the margin-cache threshold of a catalog (arcsec)."""
+    con.execute("UPDATE catalogs SET margin_arcsec = $t WHERE name = $n",
+                {"t": threshold_arcsec, "n": name})
+
+
 def insert_column(con: duckdb.DuckDBPyConnection, **values: Any) -> None:
     """Register one column's metadata (catalog, position, name, type, unit, ucd,
     description, source_column, source_unit).

@@ -156,8 +156,7 @@ def read_left(store: Database, side: Side) -> Left:
     info = store.catalog(side.catalog)
     if is_xray(store, side.catalog):
         t = read_side(store, side)
-        rows = Rows(values(t, "ra"), values(t, "dec"), values(t, "sigma"),
-                    t.column("key").combine_chunks())
+        rows = _rows_of(t)
         h29 = healpix.radec_to_healpix29(rows.ra, rows.dec) if len(rows) else \
             np.empty(0, np.int64)
         return Left(rows, h29, values(t, "radius"), values(t, "ellipse_a"),
@@ -256,10 +255,14 @@ def open_right(store: Database, plan: RightPlan, needed_arcsec: float
         "use a smaller radius or --density VALUE")
 
 
-def _memory_rows(store: Database, side: Side) -> Rows:
-    t = read_side(store, side)
+def _rows_of(t: pa.Table) -> Rows:
+    """The rows of a side read through SQL (:func:`xcat.xmatch.sides.read_side`)."""
     return Rows(values(t, "ra"), values(t, "dec"), values(t, "sigma"),
                 t.column("key").combine_chunks())
+
+
+def _memory_rows(store: Database, side: Side) -> Rows:
+    return _rows_of(read_side(store, side))
 
 
 def _memory_stats(rows: Rows) -> RightStats:
