@@ -1,5 +1,5 @@
 """Spherical geometry on NumPy arrays, in one place: great-circle separations (the
-Vincenty formula astropy uses), position angles and the RA half-width of a window.
+Vincenty formula astropy uses) and position angles.
 
 Examples
 --------
@@ -12,19 +12,6 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-
-
-def ra_half_width(dec: np.ndarray, radius_deg: float) -> np.ndarray:
-    """Half-width in RA (deg) of a window holding every point within the radius.
-
-    ``sin(dRA) <= sin(r) / cos(|dec| + r)``; 180 (the whole ring) near a pole.
-    """
-    r = np.radians(radius_deg)
-    edge = np.radians(np.minimum(np.abs(dec) + radius_deg, 90.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.sin(r) / np.cos(edge)
-    half = np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0))) * (1 + 1e-7) + 1e-9
-    return np.where((ratio >= 1.0) | (np.abs(dec) + radius_deg >= 89.999999), 180.0, half)
 
 
 def separation_deg(ra1: np.ndarray, dec1: np.ndarray, ra2: np.ndarray,

@@ -12,7 +12,8 @@ For each right partition ``P`` (a *unit*):
 
 Each left row belongs to one unit, or as an orphan meets each right row only in that
 row's own partition, so every pair within the radius is found exactly once
-(:func:`xcat.sky.pairs.pairs_within` does the exact great-circle test). Memory: one
+(:func:`xcat.sky.cells.unit_pairs` finds them on the stored HEALPix order and does the
+exact great-circle test). Memory: one
 right partition and its margin per thread, plus the pairs found.
 """
 
@@ -29,7 +30,7 @@ import pyarrow as pa
 
 from xcat.errors import XcatError
 from xcat.sky import healpix, margins
-from xcat.sky.pairs import pairs_within
+from xcat.sky.cells import take_blocks, unit_pairs
 from xcat.sky.partitioning import choose_partitions
 
 #: Rows per unit of an in-memory side.
@@ -48,14 +49,22 @@ class Rows:
     dec: np.ndarray
     sigma: np.ndarray
     keys: pa.Array | None = None
+    h29: np.ndarray | None = None  # order-29 HEALPix index (right rows: sorted by it)
 
-    @classmethod
-    def concat(cls, parts: list[Rows]) -> Rows:
-        """The rows of several parts, in order."""
-        keys = [p.keys for p in parts]
-        return cls(np.concatenate([p.ra for p in parts]), np.concatenate([p.dec for p in parts]),
-                   np.concatenate([p.sigma for p in parts]),
-                   pa.concat_arrays(keys) if all(k is not None for k in keys) else None)
+    def take(self, idx: np.ndarray) -> Rows:
+        """The rows at ``idx``."""
+        return Rows(self.ra[idx], self.dec[idx], self.sigma[idx],
+                    None if self.keys is None else self.keys.take(pa.array(idx)),
+                    None if self.h29 is None else self.h29[idx])
+
+    def sorted_h29(self) -> Rows:
+        """The rows sorted by their HEALPix index (computed when missing)."""
+        h = self.h29 if self.h29 is not None else (
+            healpix.radec_to_healpix29(self.ra, self.dec) if len(self) else np.empty(0, np.int64))
+        rows = Rows(self.ra, self.dec, self.sigma, self.keys, h)
+        if len(h) < 2 or bool(np.all(h[1:] >= h[:-1])):
+            return rows
+        return rows.take(np.argsort(h, kind="stable"))
 
     def __len__(self) -> int:
         return len(self.ra)
@@ -98,7 +107,8 @@ class MemoryRight:
         r = self.rows
         # without keys, a row is named by its index into the side
         return Rows(r.ra[idx], r.dec[idx], r.sigma[idx],
-                    pa.array(idx) if r.keys is None else r.keys.take(pa.array(idx)))
+                    pa.array(idx) if r.keys is None else r.keys.take(pa.array(idx)),
+                    self._h29[sorted_idx])
 
     def unit(self, i: int, radius_deg: float) -> tuple[Rows, Rows | None]:
         """Rows of unit ``i``; its margin computed for the radius (cached)."""
@@ -160,11 +170,34 @@ def _group(rows: np.ndarray, groups: np.ndarray, n: int) -> list[np.ndarray]:
     return [rows[starts[i]:starts[i + 1]] for i in range(n)]
 
 
-def _match(left: Rows, sel: np.ndarray, right: Rows, radius_deg: float) -> Candidates:
-    li, rj, sep, pa_deg = pairs_within(left.ra[sel], left.dec[sel], right.ra, right.dec,
-                                       radius_deg, with_pa=True, sort=False)
-    keys = right.keys.take(pa.array(rj)) if right.keys is not None else pa.array(rj)
-    return Candidates(sel[li], right.sigma[rj], keys, sep, pa_deg)
+def _match(left: Rows, left_h29: np.ndarray, sel: np.ndarray, blocks: list[Rows],
+           radius_deg: float, unit: tuple[int, int, int] | None) -> Candidates:
+    """Pairs of the left rows ``sel`` with the right rows of ``blocks`` (each sorted by
+    ``h29``; ``unit``: order and range of the partition holding every ``sel`` row and the
+    first block's rows, None for left rows outside it).
+    """
+    li, rj, sep, pa_deg = unit_pairs(left.ra[sel], left.dec[sel], left_h29[sel],
+                                     [b.h29 for b in blocks], [b.ra for b in blocks],
+                                     [b.dec for b in blocks], radius_deg, unit=unit,
+                                     with_pa=True)
+    starts = np.cumsum([0] + [len(b) for b in blocks])
+    block = np.searchsorted(starts, rj, side="right") - 1
+    if len(blocks) > 1:  # the pairs block by block, so that keys are taken per block
+        by = np.argsort(block, kind="stable")
+        li, rj, sep, pa_deg, block = li[by], rj[by], sep[by], pa_deg[by], block[by]
+    bounds = np.searchsorted(block, np.arange(len(blocks) + 1))
+    keys = []
+    for k, b in enumerate(blocks):
+        pos = rj[bounds[k]:bounds[k + 1]] - starts[k]
+        keys.append(b.keys.take(pa.array(pos)) if b.keys is not None else pa.array(pos))
+    return Candidates(sel[li], take_blocks([b.sigma for b in blocks], rj),
+                      keys[0] if len(keys) == 1 else pa.concat_arrays(keys), sep, pa_deg)
+
+
+def unit_orders(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """HEALPix order of each partition ``[lo, hi)`` of order-29 indices."""
+    width = np.log2((hi - lo).astype(np.float64)) / 2
+    return (healpix.MAX_ORDER - np.rint(width)).astype(np.int64)
 
 
 def candidates(left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: float, *,
@@ -177,15 +210,18 @@ def candidates(left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: f
     plan = Plan.make(left_h29, right, radius_deg)
     todo = [i for i in range(len(right.lo)) if len(plan.inside[i]) or len(plan.orphans[i])]
 
+    orders = unit_orders(right.lo, right.hi)
+
     def work(i: int) -> Candidates:
         own, margin = right.unit(i, radius_deg)
+        own = own.sorted_h29()
         found = []
         if len(plan.inside[i]):
-            found.append(_match(left, plan.inside[i],
-                                own if margin is None else Rows.concat([own, margin]),
-                                radius_deg))
+            blocks = [own] if margin is None else [own, margin.sorted_h29()]
+            unit = (int(orders[i]), int(right.lo[i]), int(right.hi[i]))
+            found.append(_match(left, left_h29, plan.inside[i], blocks, radius_deg, unit))
         if len(plan.orphans[i]):
-            found.append(_match(left, plan.orphans[i], own, radius_deg))
+            found.append(_match(left, left_h29, plan.orphans[i], [own], radius_deg, None))
         c = found[0] if len(found) == 1 else _concat(found)
         return keep(c) if keep is not None else c
 

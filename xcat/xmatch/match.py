@@ -188,9 +188,9 @@ def search_radius(opt: XmatchOptions, left: Left, stats: RightStats, frame_sigma
     sig_l = left.rows.sigma  # the same rule on both sides: no error is never silently zero
     _require(sig_l, left, names[0], "1-sigma positional error", _error_fix("--left-err"))
     if stats.n_bad:
-        raise XcatError(f"catalog '{names[1]}' row '{stats.first_bad}': no usable 1-sigma "
-                        f"positional error ({stats.n_bad} of {stats.n_rows} rows); "
-                        f"{_error_fix('--right-err')}")
+        where = f" row '{stats.first_bad}'" if stats.first_bad is not None else ""
+        raise XcatError(f"catalog '{names[1]}'{where}: no usable 1-sigma positional error "
+                        f"({stats.n_bad} of {stats.n_rows} rows); {_error_fix('--right-err')}")
     comb_max = float(np.hypot(np.max(sig_l, initial=0), stats.max_sigma))
     if opt.ellipse:
         a = np.nan_to_num(left.ellipse_a, nan=0.0) * sc.SIGMA_PER_R95

@@ -106,11 +106,12 @@ class StoredRight:
 
     def _columns(self) -> list[str]:
         names = [c.name for c in (self.ra, self.dec, self.sigma) if c.name is not None]
-        return list(dict.fromkeys(names + self.key_columns))
+        return list(dict.fromkeys([layout.HEALPIX_COLUMN, *names, *self.key_columns]))
 
     def _rows(self, t: pa.Table) -> Rows:
         return Rows(self.ra.values(t, self.name), self.dec.values(t, self.name),
-                    self.sigma.values(t, self.name), native_keys(t, self.key_columns))
+                    self.sigma.values(t, self.name), native_keys(t, self.key_columns),
+                    t.column(layout.HEALPIX_COLUMN).to_numpy())
 
     def unit(self, i: int, radius_deg: float) -> tuple[Rows, Rows | None]:
         """Own rows of partition ``i`` and its margin rows (the margin must be wide
@@ -198,7 +199,7 @@ class RightStats:
     max_sigma: float
     median_sigma: float
     n_bad: int          # rows without a usable error (NULL, NaN, negative)
-    first_bad: str | None
+    first_bad: str | None  # None: no error column at all
 
 
 @dataclass
@@ -225,8 +226,8 @@ def inspect_right(store: Database, side: Side) -> RightPlan:
         return RightPlan(side, _memory_stats(rows), memory=rows)
     own = columns_of(store, side.catalog)
     err = plain_column(store, info, side.err, side.option, own)
-    return RightPlan(side, _sql_stats(store, info, err),
-                     StoredCatalog.open(store.path / info["path"]), err, info)
+    cat = StoredCatalog.open(store.path / info["path"])
+    return RightPlan(side, _sql_stats(store, info, err, cat), cat, err, info)
 
 
 def open_right(store: Database, plan: RightPlan, needed_arcsec: float
@@ -275,20 +276,17 @@ def _memory_stats(rows: Rows) -> RightStats:
                       int(bad.sum()), first)
 
 
-def _sql_stats(store: Database, info: dict[str, Any], err: Column) -> RightStats:
+def _sql_stats(store: Database, info: dict[str, Any], err: Column, cat: StoredCatalog
+               ) -> RightStats:
     """The same facts over the catalog's files, out of core (DuckDB)."""
     import sqlalchemy as sa
 
+    if err.name is None:  # a constant error: the row count is in the files' footers
+        n, c = cat.n_rows, err.constant
+        ok = bool(np.isfinite(c) and c >= 0)
+        return RightStats(n, c, c, 0, None) if ok else RightStats(n, 0.0, 0.0, n, None)
     view = xray_views.hats_view(info["name"])
     key = sa.cast(sqlbuild.column(_key_columns(info)[0]), sa.String())
-    if err.name is None:
-        n, first = run_arrow(store.con, sqlbuild.render(sa.select(
-            sa.func.count(), sa.func.min(key)).select_from(sa.table(view)))).to_pylist()[0] \
-            .values()
-        c = err.constant
-        bad = 0 if np.isfinite(c) and c >= 0 else int(n)
-        return RightStats(int(n), c if bad == 0 else 0.0, c if bad == 0 else 0.0, bad,
-                          first if bad else None)
     v = sa.cast(sqlbuild.column(err.name), sa.Double()) * err.factor
     ok = sa.and_(v.is_not(None), sa.func.isfinite(v), v >= 0)
     q = sa.select(sa.func.count(), sa.func.max(v).filter(ok),
