@@ -2,10 +2,15 @@
 ingested (:func:`xcat.catalog.prepare.prepare_chunks`).
 
 Parquet is read by record batches (``ParquetFile.iter_batches``), FITS binary tables by
-row slices of a memory-mapped table; every other format (VOTable, ECSV, CSV/TSV, DS9,
-gzipped FITS) is read whole, as one chunk. A file of at most ``chunk_rows`` rows is read
-by :func:`xcat.io.readers.read_table`, exactly as before. Every chunk has its own copy
-of the columns' metadata (preparation changes it in place).
+row slices of a memory-mapped table, CSV/TSV (``.csv``, ``.tsv``, ``.txt``, pandas
+``.frame``, gzipped ``.csv.gz``) in two passes over blocks of rows: a scan that checks
+every row and learns each column's type from all its cells, then typed chunks
+(:mod:`xcat.io.csv_chunks`; the scan also gives :func:`count_rows`). Every other format
+(VOTable, ECSV, DS9, gzipped FITS) is read whole, as one chunk. A file of at most
+``chunk_rows`` rows is read by :func:`xcat.io.readers.read_table`, exactly as before;
+chunks of a larger one hold the same columns, types, values and metadata as that whole
+read. Every chunk has its own copy of the columns' metadata (preparation changes it in
+place).
 
 Examples
 --------
@@ -22,12 +27,13 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from xcat.errors import XcatError
+from xcat.io import csv_chunks
 from xcat.io.readers import detect_format, from_astropy, parquet_meta, read_table
 from xcat.io.table import InputTable
 
@@ -36,7 +42,9 @@ log = logging.getLogger(__name__)
 #: Rows per chunk when the job does not say (``$XCAT_CHUNK_ROWS`` overrides).
 DEFAULT_CHUNK_ROWS = 2_000_000
 #: Formats read in chunks.
-CHUNKED = ("parquet", "fits")
+CHUNKED = ("parquet", "fits", "csv", "tsv")
+#: Rows of the CSV file scanned last: (path, size, mtime) -> rows (for :func:`count_rows`).
+_scanned: dict[tuple[str, int, int], int] = {}
 
 
 def default_chunk_rows() -> int:
@@ -46,8 +54,13 @@ def default_chunk_rows() -> int:
 
 
 def count_rows(path: Path, fmt: str | None = None) -> int | None:
-    """Rows of a Parquet file from its footer (None for other formats or on failure)."""
-    if detect_format(path, fmt) != "parquet":
+    """Rows of a Parquet file from its footer, of a CSV/TSV file once :func:`iter_chunks`
+    has scanned it (None for other formats or on failure).
+    """
+    kind = detect_format(path, fmt)
+    if kind in ("csv", "tsv"):
+        return _scanned.get(_file_key(path))
+    if kind != "parquet":
         return None
     import pyarrow.parquet as pq
 
@@ -57,10 +70,17 @@ def count_rows(path: Path, fmt: str | None = None) -> int | None:
         return None
 
 
-def iter_chunks(path: Path, fmt: str | None = None, chunk_rows: int | None = None
-                ) -> Iterator[InputTable]:
-    """The table in ``path`` as chunks of at most ``chunk_rows`` rows (None: whole)."""
+def iter_chunks(path: Path, fmt: str | None = None, chunk_rows: int | None = None,
+                scanned: Callable[[int], None] | None = None) -> Iterator[InputTable]:
+    """The table in ``path`` as chunks of at most ``chunk_rows`` rows (None: whole).
+
+    ``scanned`` is called with the bytes read by a CSV file's first pass (the scan
+    happens when the first chunk is asked for).
+    """
     kind = detect_format(path, fmt) if path.is_file() else None
+    if chunk_rows is not None and kind in ("csv", "tsv"):
+        yield from _delimited(path, fmt, kind, chunk_rows, scanned)
+        return
     if chunk_rows is None or kind not in CHUNKED or path.name.lower().endswith(".gz"):
         yield read_table(path, fmt)
         return
@@ -80,8 +100,38 @@ def iter_chunks(path: Path, fmt: str | None = None, chunk_rows: int | None = Non
     except XcatError:
         raise
     except Exception as exc:  # a damaged later part of the file: one clear line
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise XcatError(f"{path}: not a readable {kind} table ({msg})") from exc
+        raise _unreadable(path, kind, exc) from exc
+
+
+def _delimited(path: Path, fmt: str | None, kind: str, chunk_rows: int,
+               scanned: Callable[[int], None] | None) -> Iterator[InputTable]:
+    try:
+        scan = csv_chunks.scan(path, "\t" if kind == "tsv" else ",", scanned)
+        _scanned.clear()
+        _scanned[_file_key(path)] = scan.rows
+    except XcatError:
+        raise
+    except Exception as exc:  # anything else: one line, without reading the file whole
+        raise _unreadable(path, kind, exc) from exc
+    if scan.rows <= chunk_rows:
+        yield read_table(path, fmt)
+        return
+    try:
+        yield from csv_chunks.read_chunks(scan, chunk_rows)
+    except XcatError:
+        raise
+    except Exception as exc:  # the file changed since the scan
+        raise _unreadable(path, kind, exc) from exc
+
+
+def _unreadable(path: Path, kind: str, exc: Exception) -> XcatError:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return XcatError(f"{path}: not a readable {kind} table ({msg})")
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
 
 
 def _parquet(path: Path, chunk_rows: int) -> Iterator[InputTable]:

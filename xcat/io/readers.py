@@ -2,7 +2,8 @@
 
 VOTable, FITS, ECSV go through astropy (units, UCDs, descriptions kept);
 CSV-like files (including pandas ``.frame`` exports) through pandas, then the
-quirk cleaner; Parquet through pyarrow (units from field metadata); DS9 region files
+quirk cleaner (gzipped ones, ``.csv.gz``, through :mod:`xcat.io.csv_chunks`, to the same
+table); Parquet through pyarrow (units from field metadata); DS9 region files
 through :mod:`xcat.io.ds9`.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from xcat.errors import XcatError
+from xcat.io.csv_chunks import read_whole
 from xcat.io.delimited import read_delimited
 from xcat.io.ds9 import read_ds9
 from xcat.io.table import ColumnMeta, InputTable
@@ -28,6 +30,7 @@ FORMATS = {
     ".fits": "fits", ".fit": "fits", ".fts": "fits", ".fits.gz": "fits",
     ".ecsv": "ecsv", ".parquet": "parquet", ".pq": "parquet",
     ".csv": "csv", ".frame": "csv", ".txt": "csv", ".tsv": "tsv", ".dat": "votable",
+    ".csv.gz": "csv", ".tsv.gz": "tsv",
     ".reg": "ds9",
     ".flux": "fits",  # CIAO srcflux output (<root>_<band>.flux)
 }
@@ -59,8 +62,8 @@ def read_table(path: Path, fmt: str | None = None) -> InputTable:
 
             result = read_ds9(path)
         elif kind in ("csv", "tsv"):
-
-            result = read_delimited(path, sep="\t" if kind == "tsv" else ",")
+            read = read_whole if path.name.lower().endswith(".gz") else read_delimited
+            result = read(path, sep="\t" if kind == "tsv" else ",")
         else:
             result = _read_astropy(path, kind)
     except XcatError:
