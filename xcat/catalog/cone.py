@@ -61,7 +61,8 @@ def invalidate(store: Database, catalog: str | None = None) -> None:
 
 
 def _index(store: Database, catalog: str) -> tuple[list[_Partition], dict]:
-    info = store.catalog(catalog)
+    # the registry row is read in a session only when the store's file has changed
+    info = store.remembered(("catalog", catalog), lambda: store.catalog(catalog))
     cdir = store.path / info["path"]
     key = str(cdir)
     cached = _INDEX.pop(key, None)
@@ -95,6 +96,16 @@ def cone_search(store: Database, catalog: str, ra: float, dec: float, radius_deg
     """Arrow table of rows within ``radius_deg`` of (ra, dec), with ``_dist_arcsec``."""
     if not (0 <= ra <= 360) or not (-90 <= dec <= 90):
         raise XcatError(f"cone centre ({ra}, {dec}) is not a valid RA/Dec in degrees")
+    try:
+        return _search(store, catalog, ra, dec, radius_deg, columns)
+    except OSError:  # a version replaced (and removed) since it was remembered: read again
+        store.forget()
+        invalidate(store, catalog)
+        return _search(store, catalog, ra, dec, radius_deg, columns)
+
+
+def _search(store: Database, catalog: str, ra: float, dec: float, radius_deg: float,
+            columns: list[str] | None) -> pa.Table:
     parts, info = _index(store, catalog)
     ra_col, dec_col = info["ra_column"], info["dec_column"]
     ranges = healpix.cone_ranges29(ra, dec, radius_deg)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 Output = Literal["pandas", "arrow", "astropy"]
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def reads(func: F) -> F:
@@ -77,6 +78,7 @@ class Database:
         self._implicit = False             # a read session opened by .con, not a block
         self._turn: Any = None             # this process's turn on the file while attached
         self._turn_entry: Any = None
+        self._remembered: dict[Any, tuple[Any, Any]] = {}  # key -> (state, value)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -264,6 +266,42 @@ class Database:
             if turn is not None:
                 turn.__exit__(None, None, None)
 
+    # ------------------------------------------------------------------ cached reads
+    def state(self) -> tuple[Any, ...]:
+        """A fingerprint of the store file's committed state: inode, size and modification
+        time of the file and of its write-ahead log (a commit changes one of them).
+        """
+        out: list[Any] = []
+        for f in (self.db_file, self.db_file.with_name(self.db_file.name + ".wal")):
+            try:
+                st = os.stat(f)
+            except OSError:
+                out.append(None)
+            else:
+                out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def remembered(self, key: Any, read: Callable[[], T]) -> T:
+        """``read()`` in a read session, reused while :meth:`state` is unchanged: a hot
+        path (a cone search, a result's column metadata) then needs no session at all.
+        """
+        if self._mem is None:
+            raise XcatError(f"{self.path}: the store handle is closed")
+        if self._mode == "w":  # this transaction may change what is read
+            return read()
+        before = self.state()  # (no writer commits while a read session is attached)
+        hit = self._remembered.get(key)
+        if hit is not None and hit[0] == before:
+            return hit[1]
+        with self.reading():
+            value = read()
+        self._remembered[key] = (before, value)  # the state from before: never too new
+        return value
+
+    def forget(self) -> None:
+        """Drop every remembered read (the next ones run in a session)."""
+        self._remembered.clear()
+
     # ------------------------------------------------------------------ registry
     @reads
     def catalogs(self) -> pd.DataFrame:
@@ -334,7 +372,6 @@ class Database:
             raise XcatError(sql_error_message(exc)) from exc
         return self.convert(table, output)
 
-    @reads
     def convert(self, table: pa.Table, output: Output) -> pd.DataFrame | pa.Table | Any:
         """Turn an Arrow result into the requested output type.
 
@@ -345,7 +382,9 @@ class Database:
             raise XcatError(f"unknown output '{output}' (pandas, arrow or astropy)")
         if output == "pandas":
             return table.to_pandas()
-        table = describe(table, column_info(registry.column_rows(self.con)))
+        info = self.remembered("column_info", lambda: column_info(
+            registry.column_rows(self.con)))
+        table = describe(table, info)
         return table if output == "arrow" else to_astropy(table)
 
     @reads
