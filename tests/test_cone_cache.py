@@ -61,7 +61,7 @@ def test_repeated_cones_open_no_session(tmp_path, halves, sessions):
 
 
 def test_a_replaced_catalog_is_seen_at_once(tmp_path, halves, sessions):
-    whole, half, n_rows = halves
+    whole, half, _ = halves
     root = tmp_path / "s"
     with xcat.Store.open(root, create=True) as a, xcat.Store.open(root) as b:
         a.ingest_table(whole, name="m101", ra="ra", dec="dec")

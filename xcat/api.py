@@ -28,7 +28,7 @@ from xcat.jobs.file import FileJob
 from xcat.jobs.runner import run
 from xcat.sky.units import parse_quantity
 from xcat.store import registry
-from xcat.store.db import Database, Output, reads, writes
+from xcat.store.db import Database, Output, writes
 from xcat.xmatch.match import XmatchOptions, XmatchResult, arcsec, xmatch
 
 

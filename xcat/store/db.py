@@ -274,7 +274,7 @@ class Database:
         out: list[Any] = []
         for f in (self.db_file, self.db_file.with_name(self.db_file.name + ".wal")):
             try:
-                st = os.stat(f)
+                st = f.stat()
             except OSError:
                 out.append(None)
             else:
