@@ -114,9 +114,10 @@ def pair_order(first: np.ndarray, second: np.ndarray, third: np.ndarray) -> np.n
     return order
 
 
-def rank_by_left(left_index: np.ndarray, sep: np.ndarray, right_index: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rank (1 = nearest) of each pair among its left row's candidates, and their count.
+def rank_by_left(left_index: np.ndarray, sep: np.ndarray, right_index: np.ndarray,
+                 order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rank (1 = nearest) of each pair among its left row's candidates, and their count
+    (``order``: ``pair_order(left_index, sep, right_index)`` when already known).
 
     Examples
     --------
@@ -129,7 +130,8 @@ def rank_by_left(left_index: np.ndarray, sep: np.ndarray, right_index: np.ndarra
     n_cand = np.empty(n, np.int32)
     if n == 0:
         return rank, n_cand
-    order = pair_order(left_index, sep, right_index)
+    if order is None:
+        order = pair_order(left_index, sep, right_index)
     lsorted = np.take(left_index, order)
     new = np.ones(n, bool)
     new[1:] = lsorted[1:] != lsorted[:-1]

@@ -272,7 +272,8 @@ def match_sides(left: Left, right: RightSide, stats: RightStats, opt: XmatchOpti
     g = geometry(opt, left, c, frame_sigma)
     li, sep, pa_deg, norm, radius = c.left, c.sep * 3600, c.pa, g.norm, g.radius
     rj = key_ids(c.right_key)
-    rank, n_cand = rank_by_left(li, sep, rj)
+    by_left = pair_order(li, sep, rj)  # left rows, nearest first: the stored order
+    rank, n_cand = rank_by_left(li, sep, rj, by_left)
     rrank, _ = rank_by_left(rj, sep, li)
     mutual = (rank == 1) & (rrank == 1)
     params: dict[str, Any] = {k: v for k, v in asdict(opt).items()
@@ -299,9 +300,7 @@ def match_sides(left: Left, right: RightSide, stats: RightStats, opt: XmatchOpti
         sel = rank == 1
     elif opt.best:
         sel = mutual
-    # left rows, nearest first: the stored order
-    order = pair_order(li[sel], sep[sel], rj[sel])
-    pick = np.flatnonzero(sel)[order]
+    pick = by_left[sel[by_left]]
     out = {
         "left_key": left.keys(li[pick]),
         "right_key": pc.cast(c.right_key.take(pa.array(pick)), pa.string()),
