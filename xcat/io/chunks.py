@@ -45,6 +45,8 @@ DEFAULT_CHUNK_ROWS = 2_000_000
 CHUNKED = ("parquet", "fits", "csv", "tsv")
 #: Rows of the CSV file scanned last: (path, size, mtime) -> rows (for :func:`count_rows`).
 _scanned: dict[tuple[str, int, int], int] = {}
+#: Line ends of the CSV file counted last: (path, size, mtime) -> count.
+_lines: dict[tuple[str, int, int], int] = {}
 
 
 def default_chunk_rows() -> int:
@@ -103,8 +105,42 @@ def iter_chunks(path: Path, fmt: str | None = None, chunk_rows: int | None = Non
         raise _unreadable(path, kind, exc) from exc
 
 
+def scan_bytes(path: Path, fmt: str | None, chunk_rows: int | None) -> int | None:
+    """Bytes :func:`iter_chunks` will scan before the first chunk of a CSV/TSV file (a
+    progress bar's total), or None when it reads the file otherwise.
+    """
+    try:
+        kind = detect_format(path, fmt) if path.is_file() else None
+    except XcatError:  # iter_chunks says so
+        return None
+    if chunk_rows is None or kind not in ("csv", "tsv") or not _needs_scan(path, chunk_rows):
+        return None
+    return path.stat().st_size
+
+
+def _needs_scan(path: Path, chunk_rows: int) -> bool:
+    """Whether the file may hold more than ``chunk_rows`` rows: more line breaks
+    (LF and CR bytes counted at disk speed, an upper bound of the data rows); a gzipped
+    file is always scanned.
+    """
+    if path.name.lower().endswith(".gz"):
+        return True
+    key = _file_key(path)
+    if key not in _lines:
+        n = 0
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 22):
+                n += block.count(b"\n") + block.count(b"\r")
+        _lines.clear()
+        _lines[key] = n
+    return _lines[key] > chunk_rows
+
+
 def _delimited(path: Path, fmt: str | None, kind: str, chunk_rows: int,
                scanned: Callable[[int], None] | None) -> Iterator[InputTable]:
+    if not _needs_scan(path, chunk_rows):  # small enough to read whole, as before
+        yield read_table(path, fmt)
+        return
     try:
         scan = csv_chunks.scan(path, "\t" if kind == "tsv" else ",", scanned)
         _scanned.clear()

@@ -28,7 +28,13 @@ from xcat.catalog.build import CatalogBuild, check_name
 from xcat.catalog.prepare import prepare_chunks
 from xcat.catalog.stream_keys import ChunksDifferError
 from xcat.errors import XcatError
-from xcat.io.chunks import BackgroundSha256, count_rows, default_chunk_rows, iter_chunks
+from xcat.io.chunks import (
+    BackgroundSha256,
+    count_rows,
+    default_chunk_rows,
+    iter_chunks,
+    scan_bytes,
+)
 from xcat.io.table import InputTable, sha256_of
 from xcat.jobs.base import Job, Provenance, options_detail
 from xcat.jobs.muwclass import keep_counterpart_rows
@@ -134,8 +140,13 @@ class FileJob(Job):
 
     def _prepare(self, file: Path, definition: CatalogDefinition, fmt: str | None,
                  chunk_rows: int | None) -> tuple[list[CatalogBuild], str]:
-        chunks = iter_chunks(file, fmt, chunk_rows)
-        inp = next(chunks)
+        scan = progress_bar(scan_bytes(file, fmt, chunk_rows), f"scanning {file.name}", "B")
+        chunks = iter_chunks(file, fmt, chunk_rows, scanned=scan.update if scan else None)
+        try:
+            inp = next(chunks)  # a CSV file is scanned first: types, row count
+        finally:
+            if scan:
+                scan.close()
         name = self.name or definition.default_name or name_from_file(file)
         ra, dec, key = self.ra, self.dec, self.key
         if self.kind in ROW_FILTERS:
@@ -160,13 +171,17 @@ class FileJob(Job):
         return builds, detail
 
 
-def progress_bar(total: int | None, desc: str) -> Any:
-    """A tqdm bar on stderr when it is a terminal and the input is large, else None."""
-    if not total or total <= PROGRESS_MIN_ROWS or not sys.stderr.isatty():
+def progress_bar(total: int | None, desc: str, unit: str = "rows") -> Any:
+    """A tqdm bar on stderr when it is a terminal and the input is large (in ``unit``:
+    rows, or bytes ``"B"`` at 100 a row), else None.
+    """
+    least = PROGRESS_MIN_ROWS * (100 if unit == "B" else 1)
+    if not total or total <= least or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="rows", unit_scale=True, desc=desc, leave=False)
+    return tqdm(total=total, unit=unit, unit_scale=True, desc=desc, leave=False,
+                unit_divisor=1024 if unit == "B" else 1000)
 
 
 def ingest_file(store: Database, file: Path, *, replace: bool = False, progress: bool = False,
