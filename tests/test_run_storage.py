@@ -26,6 +26,7 @@ from cli_helpers import fails, run
 from click.testing import CliRunner
 
 import xcat
+from xcat.catalog.run_order import sort_pairs
 from xcat.catalog.runs import (
     PAIR_COLUMNS,
     XmatchRun,
@@ -34,7 +35,6 @@ from xcat.catalog.runs import (
     rank_pairs,
     record_run,
     run_pairs,
-    sort_pairs,
     write_pairs,
 )
 from xcat.cli import cli
@@ -113,6 +113,31 @@ def test_sort_of_ranked_pairs_and_of_a_shuffled_run():
     ranked = rank_pairs(["b", "a", "b", "a"], ["x", "y", "z", "w"],
                         np.array([2.0, 1.0, 1.0, 0.5]))
     assert sort_pairs(ranked).column("right_key").to_pylist() == ["w", "y", "z", "x"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_integer_keys_sort_as_their_text(seed):
+    """Keys that are decimal integers take the numeric path; the order must equal the
+    text sort (negatives, 1 to 19 digits, a prefix before its extensions), and keys that
+    only look like integers (leading zeros, "-0", beyond int64) the text path.
+    """
+    rng = np.random.default_rng(seed)
+    digits = [int(d) for d in rng.integers(1, 20, 3000)]
+    v = [int(rng.integers(10 ** (d - 1) if d > 1 else 0, min(10**d, 2**63 - 1)))
+         for d in digits]
+    v = [-x if rng.random() < 0.3 else x for x in v] + [0, 1, 10, 100, 9, -1, -10, 2**63 - 1,
+                                                        -(2**63)]
+    if seed == 3:
+        v = [*v[:50], "007", "-0", str(2**63), "12a"]
+    # distinct keys and ranks, so that no tie sends the sort to the whole-table path
+    keys = list(dict.fromkeys(str(x) for x in v))
+    n = len(keys)
+    t = full_pairs(pa.table({"left_key": keys, "right_key": [f"r{i % 7}" for i in range(n)],
+                             "sep_arcsec": rng.random(n),
+                             "rank": pa.array(np.ones(n, np.int32))}))
+    for order in (rng.permutation(n), np.arange(n)):
+        shuffled = t.take(order)
+        assert sort_pairs(shuffled).equals(oracle_sort(shuffled))
 
 
 def test_write_pairs_in_parts_keeps_the_order(tmp_path):

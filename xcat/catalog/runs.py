@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from xcat.catalog.run_order import pair_order
 from xcat.errors import XcatError
 from xcat.store import layout, upkeep, views
 from xcat.store.db import Database, reads
@@ -131,68 +131,6 @@ def rank_pairs(left_key: list[str], right_key: list[str], sep_arcsec: np.ndarray
                      "sep_arcsec": pa.array(sep, pa.float64()),
                      "rank": pa.array(rank, pa.int32()),
                      "n_candidates": pa.array(n_cand, pa.int32())})
-
-
-def sort_pairs(pairs: pa.Table) -> pa.Table:
-    """``pairs`` ordered by left_key, rank, right_key (NULL ranks last), as stored.
-
-    Examples
-    --------
-    >>> t = rank_pairs(["b", "a", "b"], ["x", "y", "z"], np.array([2.0, 1.0, 1.0]))
-    >>> sort_pairs(t).column("right_key").to_pylist()
-    ['y', 'z', 'x']
-    """
-    order = pair_order(pairs)
-    return pairs if order is None else pairs.take(pa.array(order))
-
-
-def pair_order(pairs: pa.Table) -> np.ndarray | None:
-    """Row order that sorts ``pairs`` by left_key, rank, right_key; None when in order.
-
-    Only the distinct left keys are sorted, as strings. The engine emits each left
-    source's pairs together, ranked (nearest first), with the sources in sky order: then
-    the groups are moved whole. Otherwise the pairs are ordered on (position of the left
-    key, rank), and by right_key too only when a left key has tied or NULL ranks.
-    """
-    n = pairs.num_rows
-    if n < 2:
-        return None
-    left, rank = pairs.column("left_key").combine_chunks(), pairs.column("rank")
-    if left.null_count or rank.null_count:
-        return _order_by_all(pairs)
-    ranks = rank.to_numpy()
-    new_group = np.empty(n, bool)
-    new_group[0] = True
-    new_group[1:] = pc.not_equal(left.slice(0, n - 1), left.slice(1)).to_numpy(
-        zero_copy_only=False)
-    starts = np.flatnonzero(new_group)
-    lengths = np.diff(np.append(starts, n))
-    enc = pc.dictionary_encode(left.take(pa.array(starts)))  # the groups' keys
-    n_keys = len(enc.dictionary)
-    position = np.empty(n_keys, np.int64)
-    position[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(n_keys)
-    group_pos = position[enc.indices.to_numpy()]
-    ranked = not np.any(~new_group[1:] & (ranks[1:] <= ranks[:-1]))
-    if ranked and n_keys == len(starts):  # one group per key: move the groups whole
-        if np.all(group_pos[1:] > group_pos[:-1]):
-            return None
-        order = np.empty(n_keys, np.int64)
-        order[group_pos] = np.arange(n_keys)
-        moved = lengths[order]
-        shift = starts[order] - (np.cumsum(moved) - moved)
-        return np.arange(n) + np.repeat(shift, moved)
-    codes = np.repeat(group_pos, lengths)
-    idx = np.lexsort((ranks, codes))
-    c, r = codes[idx], ranks[idx]
-    if np.any((c[1:] == c[:-1]) & (r[1:] == r[:-1])):  # tied ranks: right_key decides
-        return _order_by_all(pairs)
-    return idx
-
-
-def _order_by_all(pairs: pa.Table) -> np.ndarray:
-    keys = [("left_key", "ascending", "at_end"), ("rank", "ascending", "at_end"),
-            ("right_key", "ascending", "at_end")]
-    return pc.sort_indices(pairs, keys).to_numpy()
 
 
 def write_pairs(pairs: pa.Table, folder: Path, *, threads: int | None = None) -> int:
