@@ -59,12 +59,15 @@ PROFILE = [("Parquet reads (catalog/partitions.py _read)", "catalog/partitions.p
            ("left side (xmatch/stored.py read_left)", "xmatch/stored.py", ("read_left",)),
            ("right partitions + margins (xmatch/stored.py unit)", "xmatch/stored.py",
             ("unit",)),
-           ("pairs_within (zone sort, windows, exact test)", "sky/pairs.py", ("pairs_within",)),
-           ("  zone sort of right rows (sort_right)", "sky/pairs.py", ("sort_right",)),
-           ("  candidate windows (_windows)", "sky/pairs.py", ("_windows",)),
+           ("kernel (sky/cells.py unit_pairs)", "sky/cells.py", ("unit_pairs",)),
+           ("  candidate look-ups on the stored order (_candidates)", "sky/cells.py",
+            ("_candidates",)),
+           ("    binary searches (ranges)", "sky/cells.py", ("ranges",)),
            ("  exact test (vincenty)", "sky/spherical.py", ("vincenty",)),
            ("ranking (sky/pairs.py rank_by_left)", "sky/pairs.py", ("rank_by_left",)),
            ("ordering (sky/pairs.py pair_order)", "sky/pairs.py", ("pair_order",)),
+           ("run order (catalog/run_order.py pair_order)", "catalog/run_order.py",
+            ("pair_order",)),
            ("record_run (catalog/runs.py)", "catalog/runs.py", ("record_run",)),
            ("whole xmatch", "xmatch/match.py", ("xmatch",))]
 
