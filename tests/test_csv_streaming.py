@@ -35,6 +35,12 @@ M101_FRAME = "csc_m101_xrbid/M101_csc_bestrads.frame"
 NGC3532 = "csc_muwclass/NGC3532/NGC3532_conesearch.csv"
 
 
+@pytest.fixture(autouse=True)
+def tiny_blocks(monkeypatch):
+    """Parse 2 rows at a time, so that the scan sees a column's cells block by block."""
+    monkeypatch.setattr(csv_chunks, "BLOCK_ROWS", 2)
+
+
 def _chunked(path: Path, rows: int, fmt: str | None = None):
     chunks = list(iter_chunks(path, fmt, chunk_rows=rows))
     return chunks, pa.concat_tables([c.table for c in chunks])
@@ -184,7 +190,8 @@ def test_damaged_late_row_leaves_the_store_unchanged(tmp_path, monkeypatch):
     assert "line 201 has 2 fields, the header 3" in err
 
 
-def test_real_excerpts_in_chunks_read_as_whole():
+def test_real_excerpts_in_chunks_read_as_whole(monkeypatch):
+    monkeypatch.setattr(csv_chunks, "BLOCK_ROWS", 64)
     _same_as_whole(shared_file(NGC3532), rows_list=(50,))
     frame = _same_as_whole(shared_file(M101_FRAME), rows_list=(100,))
     assert "Unnamed: 0" not in frame.column_names  # the pandas index column dropped
@@ -206,6 +213,7 @@ def _catalog(root: Path, name: str) -> tuple[dict, list, pd.DataFrame]:
 
 def _same_ingest(tmp_path: Path, monkeypatch, src: Path, chunk_rows: int, *options: str
                  ) -> str:
+    monkeypatch.setattr(csv_chunks, "BLOCK_ROWS", 64 if chunk_rows < 100 else 500)
     args = ("ingest", "table", "--name", "t", "--partition-rows", "100", *options, str(src))
     whole = run(tmp_path / "whole", *args)
     monkeypatch.setenv("XCAT_CHUNK_ROWS", str(chunk_rows))

@@ -165,3 +165,17 @@ def test_partitions_from_counts_agree_with_choose_partitions():
         h = np.sort(rng.integers(0, min(spread, 12 << 58), n)).astype(np.int64)
         runs = stream.SortedRuns.of(pa.table({"_healpix_29": h}))
         assert runs.partitions(max_rows) == choose_partitions(h, max_rows)
+
+
+def test_csv_in_chunks_gives_the_same_catalog(tmp_path, excerpt, monkeypatch):
+    """The excerpt as CSV: the typed chunks of :mod:`xcat.io.csv_chunks` (scanned and
+    read 5 rows at a time) give the catalog of the whole read, byte for byte."""
+    import pyarrow.csv as pacsv
+
+    from xcat.io import csv_chunks
+
+    monkeypatch.setattr(csv_chunks, "BLOCK_ROWS", 5)
+    src = tmp_path / "flare.csv"
+    pacsv.write_csv(excerpt, src)
+    lines = _same_catalog(tmp_path, src, "flare")
+    assert "key: '2RXS_ID' (chosen" in lines[1]

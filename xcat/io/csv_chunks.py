@@ -236,14 +236,15 @@ class _Counting(io.RawIOBase):
 
 @contextlib.contextmanager
 def _blocks(path: Path, sep: str, progress: Callable[[int], None] | None,
-            rows: int = BLOCK_ROWS) -> Iterator[Iterator[pd.DataFrame]]:
+            rows: int | None = None) -> Iterator[Iterator[pd.DataFrame]]:
     """Blocks of ``rows`` rows as DataFrames of strings (the whole read's options), with
     its error lines.
     """
     with _text(path, progress) as stream:
         try:
             reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False,
-                                 skipinitialspace=False, comment=None, chunksize=rows)
+                                 skipinitialspace=False, comment=None,
+                                 chunksize=rows or BLOCK_ROWS)
         except pd.errors.EmptyDataError as exc:
             raise XcatError(f"{path}: the file is empty") from exc
         except Exception as exc:
