@@ -8,6 +8,12 @@ The margin is built from the written partition files, one source partition at a 
 partition that contributes rows to partition ``n``'s margin. Rows are a superset of
 those within the threshold (:mod:`xcat.sky.margins`).
 
+:func:`rebuild_margin` writes a new margin as ``.margin-<token>`` beside the live one
+while the store is not locked (Ctrl-C or an error there removes it; a killed build is a
+leftover the next write removes), then switches it in under the write lock with the
+registry's threshold, Ctrl-C held back until the switch is complete. A kill during the
+switch is undone by the next write session (:func:`xcat.store.upkeep.settle_margins`).
+
 Examples
 --------
 >>> build_margin(catalog_dir, 10.0)                                  # doctest: +SKIP
@@ -28,12 +34,13 @@ import pyarrow.parquet as pq
 
 from xcat.errors import XcatError
 from xcat.sky import margins
-from xcat.store import layout, registry
+from xcat.store import layout, registry, upkeep
 from xcat.store.db import Database, writes
+from xcat.store.faults import crash_point, uninterrupted
 from xcat.store.sql import transaction
 from xcat.version import __version__
 
-MARGIN_DIR = "margin"
+MARGIN_DIR = upkeep.MARGIN_DIR
 #: Smallest default margin threshold (arcsec).
 MIN_THRESHOLD = 10.0
 #: Largest default threshold (arcsec): a few huge errors must not make every margin wide.
@@ -62,14 +69,7 @@ def read_partitions(catalog: Path) -> list[tuple[int, int]]:
 
 def read_threshold(catalog: Path) -> float | None:
     """The margin threshold of a catalog version in arcsec, None without a margin."""
-    props = margin_dir(catalog) / layout.PROPERTIES_FILE
-    if not props.is_file():
-        return None
-    for line in props.read_text().splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "hats_margin_threshold":
-            return float(value)
-    return None
+    return upkeep.margin_threshold(margin_dir(catalog))
 
 
 def default_threshold(table: pa.Table, error_columns: list[str]) -> float:
@@ -147,7 +147,7 @@ def _write_properties(out: Path, catalog: Path, name: str, threshold: float, n_r
         "dataproduct_type": "margin",
         "hats_nrows": str(n_rows),
         "hats_primary_table_url": "..",
-        "hats_margin_threshold": f"{threshold:g}",
+        "hats_margin_threshold": repr(float(threshold)),  # read back exactly
         "hats_col_ra": main.get("hats_col_ra", "ra"),
         "hats_col_dec": main.get("hats_col_dec", "dec"),
         "hats_col_healpix": layout.HEALPIX_COLUMN,
@@ -162,29 +162,38 @@ def _write_properties(out: Path, catalog: Path, name: str, threshold: float, n_r
 
 
 @writes
-def _switch(store: Database, name: str, folder: Path, new: Path, info: MarginInfo) -> None:
+def _switch(store: Database, name: str, folder: Path, new: Path, token: str,
+            info: MarginInfo) -> None:
+    """Move the live margin aside, the new one in, commit the threshold, remove the old
+    one: with Ctrl-C held back, so that an interrupt never splits the switch.
+    """
     if store.path / store.catalog(name)["path"] != folder:
         raise XcatError(f"catalog '{name}' was replaced while its margin was built; run "
                         "the command again")
-    live, old = margin_dir(folder), folder / f".margin-old-{new.name.rsplit('-', 1)[-1]}"
-    if live.exists():
-        live.rename(old)
-    new.rename(live)
-    try:
-        with transaction(store.con):
-            registry.set_margin(store.con, name, info.threshold_arcsec)
-    except BaseException:
-        live.rename(new)
+    live, old = margin_dir(folder), folder / f"{upkeep.MARGIN_OLD_PREFIX}{token}"
+    with uninterrupted():
+        if live.exists():
+            live.rename(old)
+        crash_point("margin_moved")
+        new.rename(live)
+        try:
+            with transaction(store.con):
+                registry.set_margin(store.con, name, info.threshold_arcsec)
+        except BaseException:
+            live.rename(new)
+            if old.exists():
+                old.rename(live)
+            raise
         if old.exists():
-            old.rename(live)
-        raise
+            crash_point("removing")
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def rebuild_margin(store: Database, name: str, threshold_arcsec: float) -> MarginInfo:
     """Rebuild the margin cache of catalog ``name`` with a new threshold (arcsec).
 
     The new margin is written beside the live one while the store is not locked, then
-    switched in with the registry's record of the threshold.
+    switched in with the registry's record of the threshold (see the module doc).
     """
     if not 0 < threshold_arcsec <= 30 * 3600:
         raise XcatError(f"margin threshold {threshold_arcsec:g} arcsec must be > 0 and at "
@@ -194,12 +203,13 @@ def rebuild_margin(store: Database, name: str, threshold_arcsec: float) -> Margi
         kind = store.catalog(name)["kind"]
     if kind.startswith("product:"):
         raise XcatError(f"'{name}' is a computed product, not a HATS catalog")
-    new = folder / f".margin-{uuid.uuid4().hex[:10]}"
-    try:
-        info = build_margin(folder, threshold_arcsec, name=name, out=new)
-        _switch(store, name, folder, new, info)
-    finally:
-        shutil.rmtree(new, ignore_errors=True)
-    for old in folder.glob(".margin-old-*"):
-        shutil.rmtree(old, ignore_errors=True)
+    token = uuid.uuid4().hex[:10]
+    new = folder / f"{upkeep.MARGIN_PREFIX}{token}"
+    with upkeep.StagingLock(store.path, token):  # a running build is not a leftover
+        try:
+            info = build_margin(folder, threshold_arcsec, name=name, out=new)
+            crash_point("margin_built")
+            _switch(store, name, folder, new, token, info)
+        finally:
+            shutil.rmtree(new, ignore_errors=True)
     return info

@@ -158,8 +158,15 @@ def parse_position(tokens: tuple[str, ...], what: str = "position") -> tuple[flo
     return parse(" ".join(tokens), what)
 
 
+#: Exit status of a command stopped by Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED_EXIT = 130
+
+
 class _Cli(click.Group):
-    """Click group that turns an ``XcatError`` into one line on stderr and exit status 1.
+    """Click group that turns an ``XcatError`` into one line on stderr and exit status 1,
+    and Ctrl-C into ``xcat: interrupted`` and exit status 130 (no traceback: the
+    command's own clean-up ran as the ``KeyboardInterrupt`` left it; the store is as
+    before, or fully changed when the interrupt came after the COMMIT).
 
     Its commands are :class:`XcatCommand` and its subgroups ``_Cli`` again.
     """
@@ -167,12 +174,46 @@ class _Cli(click.Group):
     command_class = XcatCommand
     group_class = type
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """Click's, with Ctrl-C while the arguments are read reported as in :meth:`invoke`."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("xcat: interrupted", err=True)
+            raise click.exceptions.Exit(INTERRUPTED_EXIT) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except XcatError as exc:
+        except (KeyboardInterrupt, XcatError, RuntimeError) as exc:
+            if interrupted(exc):
+                click.echo("xcat: interrupted", err=True)
+                ctx.exit(INTERRUPTED_EXIT)
+            if not isinstance(exc, XcatError):
+                raise
             click.echo(f"xcat: error: {exc}", err=True)
             ctx.exit(1)
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, a Ctrl-C: a ``KeyboardInterrupt``,
+    or DuckDB's own report of SIGINT during a query (it stops the query and raises
+    ``RuntimeError("Query interrupted")`` or its ``InterruptException`` instead).
+
+    Examples
+    --------
+    >>> interrupted(RuntimeError("Query interrupted")), interrupted(XcatError("bad"))
+    (True, False)
+    """
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if (isinstance(e, KeyboardInterrupt) or type(e).__name__ == "InterruptException"
+                or (type(e) is RuntimeError and str(e) == "Query interrupted")):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 @click.group(cls=_Cli)

@@ -11,6 +11,13 @@ Cross-match runs are folders too (``runs/<name>-<token>/pairs-NNN.parquet``, nam
 ``xmatch_runs.pairs_path``): a run folder no run names (superseded, or written by a run
 killed before its COMMIT) is a leftover in the same way.
 
+Each live version holds its margin cache in ``margin/`` (threshold recorded as
+``catalogs.margin_arcsec``). A margin rebuild writes ``.margin-<token>`` beside it, and
+under the write lock moves the live one to ``.margin-old-<token>``, the new one to
+``margin/``, and commits the threshold. Killed half-way, the next write session puts the
+margin the registry records back in place (:func:`settle_margins`); the ``.margin-*``
+folders left over, and a ``margin/`` the registry does not record, are leftovers.
+
 The views name Parquet files by absolute path and check which DuckDB file they belong
 to (:func:`xcat.store.sqlbuild.parquet_view`). When xcat opens a store whose
 ``store_info.root`` is another path (it was copied or moved), a write session re-points
@@ -30,6 +37,13 @@ import duckdb
 
 from xcat.store import layout, log, migrations, registry, sqlbuild, views, xray_views
 from xcat.store.faults import crash_point
+
+#: A catalog version's margin cache folder (a HATS margin catalog).
+MARGIN_DIR = "margin"
+#: Folders of a margin rebuild inside a version: ``.margin-<token>`` (the new margin being
+#: built) and ``.margin-old-<token>`` (the live one moved aside during the switch).
+MARGIN_PREFIX = ".margin-"
+MARGIN_OLD_PREFIX = ".margin-old-"
 
 #: Temporary views this connection created for a moved, read-only store.
 _TEMP: dict[int, list[str]] = {}
@@ -152,7 +166,8 @@ def live_run_folders(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def strays(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
     """Folders and files under ``catalogs/`` and ``runs/`` that no catalog or run uses and
-    no running ingest or run recording is writing.
+    no running ingest or run recording is writing, then the leftovers of margin rebuilds
+    inside live versions (:func:`margin_strays`).
     """
     out = []
     for folder, live in ((root / layout.CATALOGS_DIR, live_folders),
@@ -166,14 +181,97 @@ def strays(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
             if entry.name.startswith(layout.STAGING_PREFIX) and _ingest_running(entry):
                 continue
             out.append(entry)
+    return out + margin_strays(con, root)
+
+
+def margin_records(con: duckdb.DuckDBPyConnection, root: Path) -> list[tuple[str, Path, Any]]:
+    """``(name, live version folder, recorded margin threshold)`` of every catalog (none
+    before migration 016, which added the threshold).
+    """
+    try:
+        rows = con.execute("SELECT name, path, margin_arcsec FROM catalogs "
+                           "ORDER BY name").fetchall()
+    except duckdb.Error:  # catalogs.margin_arcsec not there yet
+        return []
+    return [(name, root / path, threshold) for name, path, threshold in rows]
+
+
+def margin_threshold(folder: Path) -> float | None:
+    """``hats_margin_threshold`` (arcsec) of the margin catalog at ``folder``; None when
+    it has no readable ``hats.properties`` or no threshold in it.
+    """
+    try:
+        text = (folder / layout.PROPERTIES_FILE).read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "hats_margin_threshold":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+def same_threshold(a: float | None, b: float | None) -> bool:
+    """Two margin thresholds (arcsec, None: no margin) are the same."""
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+
+
+def margin_strays(con: duckdb.DuckDBPyConnection, root: Path) -> list[Path]:
+    """Leftovers of margin rebuilds in live versions: ``.margin-*`` folders no running
+    rebuild holds, and a ``margin/`` the registry records no threshold for (switched in
+    by a rebuild killed before its COMMIT).
+    """
+    out = []
+    for _, folder, threshold in margin_records(con, root):
+        if not folder.is_dir():
+            continue
+        building = False
+        for entry in sorted(folder.glob(f"{MARGIN_PREFIX}*")):
+            if _lock_held(layout.staging_lock(root, entry.name.rsplit("-", 1)[-1])):
+                building = True
+            else:
+                out.append(entry)
+        live = folder / MARGIN_DIR
+        if threshold is None and live.is_dir() and not building:
+            out.append(live)
     return out
 
 
+def settle_margins(con: duckdb.DuckDBPyConnection, root: Path) -> int:
+    """Put back the margin the registry records where a killed rebuild left another one
+    (or none) live: the ``.margin-old-*`` folder with the recorded threshold takes the
+    live name again (call with the write lock held). Returns how many were put back.
+    """
+    restored = 0
+    for name, folder, threshold in margin_records(con, root):
+        live = folder / MARGIN_DIR
+        if threshold is None or same_threshold(margin_threshold(live), threshold):
+            continue
+        for old in sorted(folder.glob(f"{MARGIN_OLD_PREFIX}*")):
+            if same_threshold(margin_threshold(old), threshold):
+                if live.exists():
+                    shutil.rmtree(live)
+                old.rename(live)
+                log.info("put back the margin cache of %s (%g arcsec): a margin rebuild "
+                         "was interrupted", name, threshold)
+                restored += 1
+                break
+    return restored
+
+
 def remove_strays(con: duckdb.DuckDBPyConnection, root: Path) -> int:
-    """Remove :func:`strays` (call with the write lock held); say so on stderr."""
+    """Put back margins a killed rebuild moved (:func:`settle_margins`), then remove
+    :func:`strays` (call with the write lock held); say so on stderr.
+    """
+    settle_margins(con, root)
     found = strays(con, root)
     for entry in found:
-        what = _describe(entry)
+        what = describe(entry)
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
@@ -194,11 +292,20 @@ def remove_versions(root: Path, folders: list[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _describe(entry: Path) -> str:
+def describe(entry: Path) -> str:
+    """What a leftover is, for the note that removes it (and verify's report)."""
+    if entry.name.startswith(MARGIN_OLD_PREFIX):
+        return "the margin cache a margin rebuild replaced"
+    if entry.name.startswith(MARGIN_PREFIX):
+        return "left by an interrupted margin rebuild"
+    if entry.name == MARGIN_DIR:
+        return "a margin cache the registry does not record, from an interrupted rebuild"
     if entry.parent.name == layout.RUNS_DIR:
         if entry.name.startswith(layout.STAGING_PREFIX):
             return "left by an interrupted cross-match run"
         return "a run folder no cross-match run uses: superseded, or from an interrupted run"
+    if entry.name.startswith(layout.STAGING_PREFIX) and entry.name.endswith(".lock"):
+        return "the lock of an interrupted ingest, run recording or margin rebuild"
     if entry.name.startswith(layout.STAGING_PREFIX):
         return "left by an interrupted ingest"
     if entry.name.startswith(layout.TRASH_PREFIX):
@@ -212,7 +319,11 @@ def _ingest_running(entry: Path) -> bool:
         token = entry.name.removeprefix(layout.STAGING_PREFIX).removesuffix(".lock")
     else:  # .staging-<name>-<token>
         token = entry.name.rsplit("-", 1)[-1]
-    lock = layout.staging_lock(entry.parent.parent, token)
+    return _lock_held(layout.staging_lock(entry.parent.parent, token))
+
+
+def _lock_held(lock: Path) -> bool:
+    """Whether a process (this one included) holds the staging lock file ``lock``."""
     try:
         fd = os.open(lock, os.O_RDWR)
     except OSError:

@@ -1,5 +1,5 @@
 """Audits: queries whose empty result means pass (``queries/audits/*.sql``), plus the
-checks that the registry matches the files on disk.
+checks that the registry matches the files on disk (catalogs, their margin caches, runs).
 
 The audit files are static: a catalog audit reads the CTE ``audited`` (the catalog on
 canonical columns ``ra, dec, _healpix_29, Norder, Npix, source_key, fluxes``) and a run
@@ -11,6 +11,7 @@ the library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,7 +26,7 @@ from xcat.store.xray_views import hats_view
 #: What the audits need to know about each catalog.
 CATALOG_TARGETS = """
 SELECT c.name, c.n_rows, c.ra_column, c.dec_column, c.key_columns, c.sha256, c.n_partitions,
-       list(cc.name ORDER BY cc.position) FILTER (WHERE cc.unit = 'erg / (s cm2)')
+       c.margin_arcsec, list(cc.name ORDER BY cc.position) FILTER (WHERE cc.unit = 'erg / (s cm2)')
            AS flux_columns
 FROM catalogs c LEFT JOIN catalog_columns cc ON cc.catalog = c.name
 GROUP BY ALL
@@ -68,14 +69,15 @@ def run_audits(store: Database) -> list[AuditResult]:
     True
 
     """
-    stray = [p.relative_to(store.path).as_posix()
-             for p in upkeep.strays(store.con, store.path)]
+    found = upkeep.strays(store.con, store.path)
+    stray = [p.relative_to(store.path).as_posix() for p in found]
     results = [AuditResult("no_stray_folders", "(store)", len(stray), stray[:3])]
-    for name, n_rows, ra, dec, key, sha, n_parts, flux_cols in store.con.execute(
+    for name, n_rows, ra, dec, key, sha, n_parts, margin, flux_cols in store.con.execute(
             CATALOG_TARGETS).fetchall():
         results.extend(_disk_checks(store, name, n_rows, sha, n_parts))
         if not results[-1].ok and results[-1].audit == "catalog_files_present":
             continue
+        results.append(margin_check(store, name, margin, found))
         ctes = {"audited": audited(name, ra, dec, key or [], flux_cols or [])}
         audits = ["coordinates_in_range", "rows_in_their_partition", "registry_row_count"]
         if key:
@@ -173,6 +175,58 @@ def _run_file_check(store: Database, label: str, n_pairs: int, path: str) -> Aud
                            [f"{path}: {str(exc).splitlines()[0]}"])
     bad = [] if rows == n_pairs else [f"{path} holds {rows} pairs, the run {n_pairs}"]
     return AuditResult("run_files_present", label, len(bad), bad)
+
+
+def margin_check(store: Database, name: str, threshold: float | None,
+                 strays: list[Path]) -> AuditResult:
+    """The catalog's margin cache is as the registry records it: its ``margin/`` folder is
+    there when a threshold is recorded (and only then), its ``hats_margin_threshold`` is
+    the recorded one, its ``hats_nrows`` and ``_metadata`` the rows of its files, every
+    partition it lists has files; no ``.margin-*`` folder of a rebuild is left beside it
+    (``strays``: :func:`xcat.store.upkeep.strays`).
+    """
+    cdir = store.catalog_dir(name)
+    mdir = cdir / upkeep.MARGIN_DIR
+    problems = [f"{p.name}: {upkeep.describe(p)}" for p in strays if p.parent == cdir]
+    if threshold is None:
+        return AuditResult("margin_cache", name, len(problems), problems[:3])
+    if not mdir.is_dir():
+        return AuditResult("margin_cache", name, 1 + len(problems),
+                           [f"the registry records a {threshold:g} arcsec margin; "
+                            f"{upkeep.MARGIN_DIR}/ is missing", *problems][:3])
+    found = upkeep.margin_threshold(mdir)
+    if not upkeep.same_threshold(found, threshold):
+        problems.append(f"hats_margin_threshold {found} != registry {threshold:g}")
+    problems.extend(_margin_rows(mdir))
+    return AuditResult("margin_cache", name, len(problems), problems[:3])
+
+
+def _margin_rows(mdir: Path) -> list[str]:
+    """The margin's row counts (properties, ``_metadata``) against its files' rows."""
+    missing = [f for f in (layout.PROPERTIES_FILE, layout.PARTITION_INFO_FILE,
+                           f"{layout.DATASET_DIR}/{layout.METADATA_FILE}")
+               if not (mdir / f).is_file()]
+    if missing:
+        return [f"{upkeep.MARGIN_DIR}/{f} is missing" for f in missing]
+    problems = []
+    try:
+        files = sorted((mdir / layout.DATASET_DIR).glob("Norder=*/Dir=*/Npix=*/*.parquet"))
+        rows = sum(pq.read_metadata(f).num_rows for f in files)
+        meta_rows = pq.read_metadata(mdir / layout.DATASET_DIR / layout.METADATA_FILE).num_rows
+    except (OSError, pa.ArrowInvalid) as exc:
+        return [f"{upkeep.MARGIN_DIR}/ unreadable: {str(exc).splitlines()[0]}"]
+    props = dict(line.split("=", 1) for line in
+                 (mdir / layout.PROPERTIES_FILE).read_text().splitlines() if "=" in line)
+    if props.get("hats_nrows") != str(rows):
+        problems.append(f"hats_nrows={props.get('hats_nrows')}, its files hold {rows} rows")
+    if meta_rows != rows:
+        problems.append(f"dataset/_metadata counts {meta_rows} rows, its files {rows}")
+    for line in (mdir / layout.PARTITION_INFO_FILE).read_text().split()[1:]:
+        order, pixel = (int(x) for x in line.split(","))
+        part = layout.partition_dir(mdir, order, pixel)
+        if not any(part.glob("*.parquet")):
+            problems.append(f"no files for partition Norder={order} Npix={pixel}")
+    return problems
 
 
 def _disk_checks(store: Database, name: str, n_rows: int, sha: str,
