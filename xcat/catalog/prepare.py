@@ -5,7 +5,8 @@ in degrees, canonical units, computed columns, checked keys, CSC detections spli
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,9 @@ from xcat.io.table import ColumnMeta, InputTable
 from xcat.sky import units
 from xcat.store import layout, sqlbuild
 from xcat.store.kinds import CatalogDefinition, pick
+
+#: Read the next chunk of a streamed ingest on a thread while the current one is sorted.
+READ_AHEAD = True
 
 
 def prepare(inp: InputTable, definition: CatalogDefinition, *, name: str,
@@ -85,10 +89,11 @@ def prepare_chunks(chunks: Iterable[InputTable], definition: CatalogDefinition, 
         return [CatalogBuild(name, definition.kind, first.table, first.meta, ra_col, dec_col,
                              [key_col], notes=first.notes)]
     runs = stream.SortedRuns(spill_dir)
+    ahead = _read_ahead(it)
     try:
         ids = stream_keys.IdColumns(first.table)
         _add_run(runs, ids, first, ra_col, dec_col, 0)
-        for chunk in itertools.chain([second], it):
+        for chunk in itertools.chain([second], ahead):
             offset = runs.num_rows
             try:
                 _prepare_chunk(chunk, definition, **options)
@@ -112,9 +117,29 @@ def prepare_chunks(chunks: Iterable[InputTable], definition: CatalogDefinition, 
     except BaseException:
         runs.drop()
         raise
+    finally:
+        ahead.close()
     table = runs.output_schema().empty_table().drop_columns([layout.HEALPIX_COLUMN])
     return [CatalogBuild(name, definition.kind, table, first.meta, ra_col, dec_col,
                          [key_col], notes=notes, rows=runs)]
+
+
+def _read_ahead(chunks: Iterator[InputTable]) -> Iterator[InputTable]:
+    """The chunks of ``chunks``, each next one read on a thread while the caller prepares
+    and sorts the current one (reading and sorting then share the cores). An error
+    reading a chunk is raised where that chunk would have been read.
+    """
+    if not READ_AHEAD:
+        yield from chunks
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xcat-read") as pool:
+        pending = pool.submit(next, chunks, None)
+        try:
+            while (chunk := pending.result()) is not None:
+                pending = pool.submit(next, chunks, None)
+                yield chunk
+        finally:
+            pending.cancel()
 
 
 def _add_run(runs: stream.SortedRuns, ids: stream_keys.IdColumns, chunk: InputTable,

@@ -38,6 +38,10 @@ MEMORY_BUDGET = int(os.environ.get("XCAT_INGEST_MEMORY", 1 << 30))
 #: Input row number column carried through the runs (1-based, after any row filter).
 ROW_COLUMN = "__xcat_row"
 SPILL_PREFIX = "xcat-spill-"
+#: :func:`stable_order` sorts shorter arrays in one pass.
+SMALL_SORT = 4096
+#: ``_healpix_29 >> COARSE_SHIFT`` is the order-6 pixel (< 2**16): the radix pass's key.
+COARSE_SHIFT = 2 * (healpix.MAX_ORDER - 6)
 
 
 class SortedRuns:
@@ -189,13 +193,33 @@ def sort_chunk(table: pa.Table, ra: str, dec: str) -> pa.Table:
     ra_v = table.column(ra).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     dec_v = table.column(dec).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     h = healpix.radec_to_healpix29(ra_v, dec_v)
-    order = np.argsort(h, kind="stable")
+    order = stable_order(h)
     if layout.HEALPIX_COLUMN in table.column_names:
         table = table.drop_columns([layout.HEALPIX_COLUMN])
     table = table.add_column(0, layout.HEALPIX_COLUMN, pa.array(h, pa.int64()))
     if np.any(order[1:] < order[:-1]):
         table = table.take(pa.array(order))
     return table
+
+
+def stable_order(h: np.ndarray) -> np.ndarray:
+    """``np.argsort(h, kind="stable")`` for ``_healpix_29`` values, about twice as fast.
+
+    A radix pass (NumPy's stable sort of 16-bit keys) orders the rows by their order-6
+    pixel, ``h >> 46``; a stable sort by ``h`` then only has to finish runs that are
+    already in blocks. The result is exactly the stable order for any int64 values: rows
+    with equal ``h`` have equal keys, so both passes keep them in input order.
+
+    Examples
+    --------
+    >>> stable_order(np.array([3 << 50, 5, 3 << 50, 1], np.int64)).tolist()
+    [3, 1, 0, 2]
+    """
+    h = np.asarray(h, np.int64)
+    if len(h) < SMALL_SORT:
+        return np.argsort(h, kind="stable")
+    coarse = np.argsort(np.right_shift(h, COARSE_SHIFT).astype(np.uint16), kind="stable")
+    return coarse[np.argsort(h[coarse], kind="stable")]
 
 
 def _new_spill_dir(root: Path | None) -> Path:
