@@ -57,3 +57,33 @@ def test_sort_chunk_matches_stable_sort_on_real_positions():
     order = np.argsort(h, kind="stable")
     assert out.column("i").to_numpy().tolist() == order.tolist()
     assert out.column(0).to_numpy().tolist() == h[order].tolist()
+
+
+@pytest.mark.parametrize("budget", [1 << 62, 0, "two"])
+def test_runs_kept_unsorted_give_the_partitions_of_one_stable_sort(tmp_path, budget):
+    """Chunks kept as read (sorted only when a partition takes them), all spilled, or
+    spilled after two: every partition holds the rows of a stable sort of the whole
+    input, in that order.
+    """
+    rng = np.random.default_rng(11)
+    n = 20_000
+    ra = np.round(rng.uniform(0, 360, n), 1)  # coarse positions: many rows share a pixel
+    dec = np.round(np.degrees(np.arcsin(rng.uniform(-1, 1, n))), 1)
+    t = pa.table({"ra": ra, "dec": dec, "i": np.arange(n)})
+    whole = stream.sort_chunk(t, "ra", "dec")
+    chunk = 3_000
+    if budget == "two":
+        budget = int(2.5 * t.slice(0, chunk).nbytes)
+    runs = stream.SortedRuns(tmp_path, memory_budget=budget)
+    for lo in range(0, n, chunk):
+        table, order = stream.healpix_chunk(t.slice(lo, chunk), "ra", "dec")
+        assert order is not None
+        runs.add(table, order)
+    kinds = {type(r).__name__ for r in runs.runs}
+    assert kinds == ({"Pending"} if budget > 1 << 40 else {"tuple"})
+    parts = runs.partitions(2_500)
+    assert len(parts) > 4
+    got = pa.concat_tables(runs.partition(o, p) for o, p in parts)
+    assert got.column("i").to_numpy().tolist() == whole.column("i").to_numpy().tolist()
+    assert got.equals(whole)
+    runs.drop()

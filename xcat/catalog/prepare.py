@@ -148,7 +148,7 @@ def _add_run(runs: stream.SortedRuns, ids: stream_keys.IdColumns, chunk: InputTa
     n = chunk.table.num_rows
     ids.update(chunk.table)
     rows = pa.array(np.arange(offset + 1, offset + n + 1, dtype=np.int64))
-    runs.add(stream.sort_chunk(chunk.table.append_column(stream.ROW_COLUMN, rows), ra, dec))
+    runs.add(*stream.healpix_chunk(chunk.table.append_column(stream.ROW_COLUMN, rows), ra, dec))
     chunk.table = chunk.table.slice(0, 0)  # the run holds the rows now
 
 

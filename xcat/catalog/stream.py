@@ -2,7 +2,10 @@
 
 Each prepared chunk is sorted by ``_healpix_29`` (stable) and kept as one *run*: in
 memory while the runs together stay under :data:`MEMORY_BUDGET`, else as an Arrow IPC
-file in a spill folder (all runs go to disk once one does). Row counts per pixel at
+file in a spill folder (all runs go to disk once one does). A run in memory keeps its
+rows as read with their order (:class:`Pending`); its rows are put in order only when a
+partition takes them, on the writer's threads, or when it is spilled (the budget counts
+the rows' bytes; the order and sorted pixels add 16 bytes a row). Row counts per pixel at
 order :data:`COUNT_ORDER` are accumulated as the runs arrive, which is all the partition
 choice needs. A partition is then read back as the matching slice of every run (each run
 is sorted, so its rows in a pixel are contiguous), concatenated in input order and
@@ -23,6 +26,7 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +48,25 @@ SMALL_SORT = 4096
 COARSE_SHIFT = 2 * (healpix.MAX_ORDER - 6)
 
 
+class Pending(NamedTuple):
+    """An in-memory run whose rows are not yet in order."""
+
+    #: The rows as read, ``_healpix_29`` first
+    table: pa.Table
+    #: Stable order of the rows by ``_healpix_29``
+    order: np.ndarray
+    #: ``_healpix_29`` in that order
+    h: np.ndarray
+
+    def rows(self, a: int, b: int) -> pa.Table:
+        """Rows ``a`` to ``b`` of the run in order."""
+        return self.table.take(pa.array(self.order[a:b]))
+
+    def sorted(self) -> pa.Table:
+        """All its rows in order."""
+        return self.rows(0, len(self.order))
+
+
 class SortedRuns:
     """Runs of rows sorted by ``_healpix_29`` (first column), with per-pixel counts.
 
@@ -56,7 +79,7 @@ class SortedRuns:
     """
 
     def __init__(self, spill_root: Path | None = None, memory_budget: int | None = None):
-        self.runs: list[pa.Table | tuple[Path, int]] = []
+        self.runs: list[pa.Table | Pending | tuple[Path, int]] = []
         self.schema: pa.Schema | None = None
         self.num_rows = 0
         self.spill_root = spill_root
@@ -77,11 +100,17 @@ class SortedRuns:
         runs.add(table)
         return runs
 
-    def add(self, table: pa.Table) -> None:
-        """Keep ``table`` (sorted by its first column ``_healpix_29``) as the next run."""
+    def add(self, table: pa.Table, order: np.ndarray | None = None) -> None:
+        """Keep ``table`` as the next run: sorted by its first column ``_healpix_29``, or
+        in the stable ``order`` of that column (:func:`healpix_chunk`).
+        """
         if self.schema is None:
             self.schema = table.schema
         h = table.column(0).to_numpy()
+        run: pa.Table | Pending = table
+        if order is not None:
+            h = h[order]
+            run = Pending(table, order, h)
         if len(h):
             top = np.right_shift(h, 2 * (healpix.MAX_ORDER - COUNT_ORDER))
             starts = np.flatnonzero(np.concatenate(([True], top[1:] != top[:-1])))
@@ -90,10 +119,10 @@ class SortedRuns:
         if not self.spilled and self._in_memory + table.nbytes > self.memory_budget:
             self._spill_all()
         if self.spilled:
-            self.runs.append(self._write_run(table))
+            self.runs.append(self._write_run(run))
         else:
             self._in_memory += table.nbytes
-            self.runs.append(table)
+            self.runs.append(run)
 
     def leaf_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Occupied pixels at :data:`COUNT_ORDER` and their row counts."""
@@ -115,7 +144,8 @@ class SortedRuns:
         lo, hi = healpix.pixel_range29(order, pixel)
         offsets = offsets or self.offsets([(lo, hi)])[0]
         with contextlib.ExitStack() as stack:
-            pieces = [self._run_table(run, stack).slice(a, b - a)
+            pieces = [run.rows(a, b) if isinstance(run, Pending) else
+                      self._run_table(run, stack).slice(a, b - a)
                       for run, (a, b) in zip(self.runs, offsets, strict=True) if b > a]
             if not pieces:
                 return self._finish(self.schema.empty_table())
@@ -145,8 +175,11 @@ class SortedRuns:
         per_run = []
         for run in self.runs:
             with contextlib.ExitStack() as stack:
-                h = self._run_table(run, stack).column(0)
-                h = h.chunk(0).to_numpy() if h.num_chunks == 1 else h.to_numpy()
+                if isinstance(run, Pending):
+                    h = run.h
+                else:
+                    h = self._run_table(run, stack).column(0)
+                    h = h.chunk(0).to_numpy() if h.num_chunks == 1 else h.to_numpy()
                 per_run.append((np.searchsorted(h, los), np.searchsorted(h, his)))
         return [[(int(a[i]), int(b[i])) for a, b in per_run] for i in range(len(ranges))]
 
@@ -162,7 +195,8 @@ class SortedRuns:
         """
         if self.spilled:
             return ds.dataset([str(p) for p, _ in self.runs], format="ipc")
-        return ds.InMemoryDataset(self.runs, schema=self.schema)
+        return ds.InMemoryDataset([r.table if isinstance(r, Pending) else r
+                                   for r in self.runs], schema=self.schema)
 
     def _run_table(self, run: pa.Table | tuple[Path, int], stack: contextlib.ExitStack
                    ) -> pa.Table:
@@ -178,8 +212,10 @@ class SortedRuns:
         self.runs = [self._write_run(t) for t in self.runs]
         self._in_memory = 0
 
-    def _write_run(self, table: pa.Table) -> tuple[Path, int]:
+    def _write_run(self, table: pa.Table | Pending) -> tuple[Path, int]:
         assert self._dir is not None
+        if isinstance(table, Pending):
+            table = table.sorted()
         path = self._dir / f"run-{self._files:06d}.arrow"
         self._files += 1
         with pa.OSFile(str(path), "wb") as sink, \
@@ -190,6 +226,14 @@ class SortedRuns:
 
 def sort_chunk(table: pa.Table, ra: str, dec: str) -> pa.Table:
     """Add ``_healpix_29`` (first column) and sort rows by it (stable)."""
+    table, order = healpix_chunk(table, ra, dec)
+    return table if order is None else table.take(pa.array(order))
+
+
+def healpix_chunk(table: pa.Table, ra: str, dec: str) -> tuple[pa.Table, np.ndarray | None]:
+    """``table`` with ``_healpix_29`` added (first column) and the stable order of its
+    rows by it (None: they are in order).
+    """
     ra_v = table.column(ra).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     dec_v = table.column(dec).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     h = healpix.radec_to_healpix29(ra_v, dec_v)
@@ -197,9 +241,7 @@ def sort_chunk(table: pa.Table, ra: str, dec: str) -> pa.Table:
     if layout.HEALPIX_COLUMN in table.column_names:
         table = table.drop_columns([layout.HEALPIX_COLUMN])
     table = table.add_column(0, layout.HEALPIX_COLUMN, pa.array(h, pa.int64()))
-    if np.any(order[1:] < order[:-1]):
-        table = table.take(pa.array(order))
-    return table
+    return table, order if np.any(order[1:] < order[:-1]) else None
 
 
 def stable_order(h: np.ndarray) -> np.ndarray:
