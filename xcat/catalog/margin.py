@@ -164,27 +164,32 @@ def _write_properties(out: Path, catalog: Path, name: str, threshold: float, n_r
 @writes
 def _switch(store: Database, name: str, folder: Path, new: Path, token: str,
             info: MarginInfo) -> None:
-    """Move the live margin aside, the new one in, commit the threshold, remove the old
-    one: with Ctrl-C held back, so that an interrupt never splits the switch.
+    """Move the live margin aside, the new one in and commit the threshold, with Ctrl-C
+    held back so that an interrupt never splits the switch; then remove the old margin
+    (under the write lock still; a second Ctrl-C there leaves it to the next write).
     """
     if store.path / store.catalog(name)["path"] != folder:
         raise XcatError(f"catalog '{name}' was replaced while its margin was built; run "
                         "the command again")
     live, old = margin_dir(folder), folder / f"{upkeep.MARGIN_OLD_PREFIX}{token}"
-    with uninterrupted():
-        if live.exists():
-            live.rename(old)
-        crash_point("margin_moved")
-        new.rename(live)
-        try:
-            with transaction(store.con):
-                registry.set_margin(store.con, name, info.threshold_arcsec)
-        except BaseException:
-            live.rename(new)
-            if old.exists():
-                old.rename(live)
-            raise
-        if old.exists():
+    committed = False
+    try:
+        with uninterrupted():
+            if live.exists():
+                live.rename(old)
+            crash_point("margin_moved")
+            new.rename(live)
+            try:
+                with transaction(store.con):
+                    registry.set_margin(store.con, name, info.threshold_arcsec)
+            except BaseException:
+                live.rename(new)
+                if old.exists():
+                    old.rename(live)
+                raise
+            committed = True
+    finally:  # also on a Ctrl-C held back during the switch
+        if committed and old.exists():
             crash_point("removing")
             shutil.rmtree(old, ignore_errors=True)
 
