@@ -66,14 +66,6 @@ WORKERS = 2
 LAUNCH = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
           " sys.argv[0] = 'xcat'; runpy.run_module('xcat', run_name='__main__')")
 
-#: Waiting for the fix in xcat/jobs/runner.py and xcat/catalog/runs.py: their switch must
-#: hold Ctrl-C back (xcat.store.faults.uninterrupted) so that a KeyboardInterrupt raised
-#: just after the COMMIT does not delete the new, live folders (see the issue 13 report).
-AFTER_COMMIT_UNDONE = pytest.mark.xfail(
-    strict=True, reason="a Ctrl-C just after the COMMIT deletes the new live folders until "
-    "the switch in jobs/runner.py / catalog/runs.py runs under faults.uninterrupted()")
-
-
 @dataclass(frozen=True)
 class Op:
     """An operation to interrupt: its arguments, the crash points before its COMMIT (the
@@ -103,8 +95,6 @@ def operations(d: Path) -> dict[str, Op]:
     return {op.key: op for op in ops}
 
 
-#: Interrupts whose outcome waits for a change in a file this module does not own.
-PENDING = {("ingest", "committed"), ("xmatch", "committed")}
 #: Likewise: SIGINT while ``python -m xcat`` imports ``xcat.cli`` (before ``main`` runs,
 #: ~0.2 s, longer on a busy machine) prints the interpreter's traceback until
 #: xcat/__main__.py catches KeyboardInterrupt around that import. Timed signals come
@@ -277,8 +267,7 @@ def cases() -> list:
     out = []
     for op in operations(Path()).values():
         for point in dict.fromkeys((*op.old_points, *op.new_points)):
-            marks = [AFTER_COMMIT_UNDONE] if (op.key, point) in PENDING else []
-            out.append(pytest.param(op.key, point, marks=marks, id=f"{op.key}-{point}"))
+            out.append(pytest.param(op.key, point, id=f"{op.key}-{point}"))
         out.append(pytest.param(op.key, None, id=f"{op.key}-timed"))
     return out
 

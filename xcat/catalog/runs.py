@@ -42,7 +42,7 @@ from xcat.catalog.run_order import pair_order
 from xcat.errors import XcatError
 from xcat.store import layout, upkeep, views
 from xcat.store.db import Database, reads
-from xcat.store.faults import crash_point
+from xcat.store.faults import crash_point, uninterrupted
 from xcat.store.sql import run_arrow, transaction
 from xcat.version import __version__
 
@@ -215,10 +215,14 @@ def record_run(store: Database, run: XmatchRun) -> int:
                 folder = layout.run_dir(store.path, run.name, token)
                 staged.rename(folder)
                 crash_point("renamed")
+                committed = False
                 try:
-                    run_id, superseded = _commit(store, run, folder)
-                except BaseException:  # not live: the registry still names the old run
-                    shutil.rmtree(folder, ignore_errors=True)
+                    with uninterrupted():  # a Ctrl-C in the COMMIT is raised once it is known
+                        run_id, superseded = _commit(store, run, folder)
+                        committed = True
+                except BaseException:
+                    if not committed:  # not live: the registry still names the old run
+                        shutil.rmtree(folder, ignore_errors=True)
                     raise
                 upkeep.remove_versions(store.path, superseded)
         finally:

@@ -20,7 +20,7 @@ Memory is one block of text plus one chunk of typed columns. Gzipped files
 Examples
 --------
 >>> s = scan(Path("big.csv"))                                   # doctest: +SKIP
->>> s.rows, s.kinds()
+>>> s.rows, s.kinds()                                            # doctest: +SKIP
 (3000000, {'ra': 'float', 'dec': 'float', 'name': 'str'})
 >>> [c.table.num_rows for c in read_chunks(s, 1_000_000)]       # doctest: +SKIP
 [1000000, 1000000, 1000000]

@@ -25,7 +25,7 @@ from xcat.jobs import log
 from xcat.jobs.base import Install, Job, Provenance
 from xcat.store import layout, registry, upkeep
 from xcat.store.db import Database
-from xcat.store.faults import crash_point
+from xcat.store.faults import crash_point, uninterrupted
 from xcat.store.migrations import schema_version
 from xcat.store.sql import transaction
 from xcat.store.views import drop_catalog_views
@@ -129,8 +129,9 @@ def install(store: Database, builds: list[CatalogBuild], prov: Provenance, *,
                 orphans = [c for c in registry.children(store.con, builds[0].name)
                            if c not in current]
                 _swap(store, staged, orphans, prov, token)
-        finally:
-            for out, _, _ in staged.values():
+        finally:  # also the folder of a build stopped half-way (not in staged yet)
+            for b in builds:
+                out = layout.staging_dir(store.path, b.name, token)
                 if out.exists():
                     shutil.rmtree(out, ignore_errors=True)
     lines = []
@@ -234,15 +235,19 @@ def _swap(store: Database, staged: dict, orphans: list[str], prov: Provenance,
                   if (row := _registry_row(store, name))]
     crash_point("staged")
     renamed = []
+    committed = False
     try:
         for name, (out, _, _) in staged.items():
             renamed.append(layout.version_dir(store.path, name, token))
             out.rename(renamed[-1])
             crash_point("renamed")
-        _commit(store, staged, orphans, prov, token)
+        with uninterrupted():  # a Ctrl-C in the COMMIT is raised once it is known
+            _commit(store, staged, orphans, prov, token)
+            committed = True
     except BaseException:
-        for folder in renamed:  # not live: the registry still names the old versions
-            shutil.rmtree(folder, ignore_errors=True)
+        if not committed:  # not live: the registry still names the old versions
+            for folder in renamed:
+                shutil.rmtree(folder, ignore_errors=True)
         raise
     upkeep.remove_versions(store.path, superseded)
 
