@@ -29,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import csv
 import gzip
 import io
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 
 from xcat.errors import XcatError
-from xcat.io.delimited import FALSE, TRUE
+from xcat.io.delimited import FALSE, TRUE, check_row_lengths
 from xcat.io.table import ColumnMeta, InputTable
 
 #: Rows parsed at a time (text cells cost far more memory than the typed columns).
@@ -137,7 +136,7 @@ def scan(path: Path, sep: str = ",", progress: Callable[[int], None] | None = No
             result.rows += len(df)
     if not result.header:
         raise XcatError(f"{path}: the file is empty")
-    _check_row_lengths(path, sep, len(result.header))
+    check_row_lengths(path, sep, len(result.header))
     names = list(result.header)
     if result.rows and _index_candidate(names[0]) and index_digits:
         result.drop_index = True
@@ -275,23 +274,6 @@ def _error(path: Path, exc: Exception) -> XcatError:
         return XcatError(f"{path}: not a text table ({exc.reason})")
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return XcatError(f"{path}: not a readable csv table ({msg})")
-
-
-def _check_row_lengths(path: Path, sep: str, n_header: int) -> None:
-    """Refuse a row with fewer fields than the header, as the whole read does (blank
-    rows are skipped, as pandas does; longer rows are pandas' own error).
-    """
-    gz = path.name.lower().endswith(".gz")
-    opener = gzip.open if gz else open
-    with opener(path, "rt", newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        next(reader, None)
-        for row in reader:
-            if len(row) < n_header and any(c.strip() for c in row):
-                raise XcatError(f"{path}: line {reader.line_num} has {len(row)} field"
-                                f"{'s' if len(row) != 1 else ''}, the header {n_header} "
-                                "(is the file cut short, or the row written with another "
-                                "delimiter?)")
 
 
 def read_whole(path: Path, sep: str = ",") -> InputTable:

@@ -5,6 +5,7 @@ mixed-spelling booleans. Sexagesimal coordinates are parsed in :mod:`xcat.coords
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from pathlib import Path
 
@@ -58,15 +59,16 @@ def read_text_frame(path: Path, sep: str = ",", **options) -> pd.DataFrame:
         raise XcatError(f"{path}: the file is empty") from exc
     except UnicodeDecodeError as exc:
         raise XcatError(f"{path}: not a text table ({exc.reason})") from exc
-    _check_row_lengths(path, sep, len(df.columns))
+    check_row_lengths(path, sep, len(df.columns))
     return df
 
 
-def _check_row_lengths(path: Path, sep: str, n_header: int) -> None:
+def check_row_lengths(path: Path, sep: str, n_header: int) -> None:
     """Refuse a row with fewer fields than the header (blank lines are skipped, as
-    pandas does; longer rows are pandas' own error).
+    pandas does; longer rows are pandas' own error); gzipped files are read unzipped.
     """
-    with path.open(newline="", encoding="utf-8") as fh:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh, delimiter=sep)
         next(reader, None)
         for row in reader:

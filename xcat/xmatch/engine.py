@@ -58,13 +58,12 @@ class Rows:
                     None if self.h29 is None else self.h29[idx])
 
     def sorted_h29(self) -> Rows:
-        """The rows sorted by their HEALPix index (computed when missing)."""
-        h = self.h29 if self.h29 is not None else (
-            healpix.radec_to_healpix29(self.ra, self.dec) if len(self) else np.empty(0, np.int64))
-        rows = Rows(self.ra, self.dec, self.sigma, self.keys, h)
+        """The rows sorted by their HEALPix index (a right side's rows always carry it)."""
+        h = self.h29
+        assert h is not None, "right rows come with their _healpix_29"
         if len(h) < 2 or bool(np.all(h[1:] >= h[:-1])):
-            return rows
-        return rows.take(np.argsort(h, kind="stable"))
+            return self
+        return self.take(np.argsort(h, kind="stable"))
 
     def __len__(self) -> int:
         return len(self.ra)
