@@ -24,7 +24,7 @@ from xcat.store.layout import DIST_COLUMN
 #: Open partition files and row-group statistics per catalog version folder. A version
 #: never changes once written (a replaced catalog is a new folder, named by the registry
 #: row the search reads in its session), so a long-lived handle never serves old files.
-_INDEX: dict[str, tuple[list[_Partition], dict]] = {}
+_INDEX: dict[str, _Index] = {}
 #: Versions kept open at once (the least recently used is closed first).
 _INDEX_SIZE = 32
 
@@ -37,6 +37,15 @@ class _Partition:
     path: str
     rg_min: np.ndarray
     rg_max: np.ndarray
+    schema: pa.Schema  # of the file (``ParquetFile.schema_arrow`` is built at each call)
+
+
+@dataclass
+class _Index:
+    parts: list[_Partition]
+    info: dict
+    lo: np.ndarray  # each partition's order-29 range [lo, hi)
+    hi: np.ndarray
 
 
 def radius_degrees(radius: Any) -> float:
@@ -56,11 +65,11 @@ def invalidate(store: Database, catalog: str | None = None) -> None:
     """Close the cached partition files of this store (of one catalog, or all)."""
     prefix = str(store.path / layout.CATALOGS_DIR) + "/"
     for key in [k for k in _INDEX if k.startswith(prefix)]:
-        if catalog is None or _INDEX[key][1]["name"] == catalog:
+        if catalog is None or _INDEX[key].info["name"] == catalog:
             del _INDEX[key]
 
 
-def _index(store: Database, catalog: str) -> tuple[list[_Partition], dict]:
+def _index(store: Database, catalog: str) -> _Index:
     # the registry row is read in a session only when the store's file has changed
     info = store.remembered(("catalog", catalog), lambda: store.catalog(catalog))
     cdir = store.path / info["path"]
@@ -84,11 +93,13 @@ def _index(store: Database, catalog: str) -> tuple[list[_Partition], dict]:
             mins.append(st.min if st is not None and st.has_min_max else lo)
             maxs.append(st.max if st is not None and st.has_min_max else hi - 1)
         parts.append(_Partition(lo, hi, pf, str(f), np.array(mins, np.int64),
-                                np.array(maxs, np.int64)))
-    _INDEX[key] = (parts, info)
+                                np.array(maxs, np.int64), pf.schema_arrow))
+    index = _Index(parts, info, np.array([p.lo for p in parts], np.int64),
+                   np.array([p.hi for p in parts], np.int64))
+    _INDEX[key] = index
     while len(_INDEX) > _INDEX_SIZE:
         del _INDEX[next(iter(_INDEX))]
-    return parts, info
+    return index
 
 
 def cone_search(store: Database, catalog: str, ra: float, dec: float, radius_deg: float, *,
@@ -106,20 +117,23 @@ def cone_search(store: Database, catalog: str, ra: float, dec: float, radius_deg
 
 def _search(store: Database, catalog: str, ra: float, dec: float, radius_deg: float,
             columns: list[str] | None) -> pa.Table:
-    parts, info = _index(store, catalog)
+    index = _index(store, catalog)
+    parts, info = index.parts, index.info
     ra_col, dec_col = info["ra_column"], info["dec_column"]
     ranges = healpix.cone_ranges29(ra, dec, radius_deg)
     pieces = []
     read_cols = None
     if columns:
-        missing = [c for c in columns if c not in parts[0].file.schema_arrow.names] if parts else []
+        missing = [c for c in columns if c not in parts[0].schema.names] if parts else []
         if missing:
             raise XcatError(f"catalog '{catalog}' has no column(s) {', '.join(missing)}")
         read_cols = list(dict.fromkeys([layout.HEALPIX_COLUMN, ra_col, dec_col, *columns]))
-    for p in parts:
-        hit = ranges[(ranges[:, 0] < p.hi) & (ranges[:, 1] > p.lo)]
-        if len(hit) == 0:
-            continue
+    # the partitions that meet a range, found at once (a loop over 100s of partitions
+    # costs more than the search itself)
+    meets = ((ranges[None, :, 0] < index.hi[:, None])
+             & (ranges[None, :, 1] > index.lo[:, None]))
+    for i in np.flatnonzero(meets.any(axis=1)):
+        p, hit = parts[i], ranges[meets[i]]
         rg_hit = np.nonzero(((hit[:, 0][None, :] <= p.rg_max[:, None])
                              & (hit[:, 1][None, :] > p.rg_min[:, None])).any(axis=1))[0]
         if len(rg_hit) == 0:
@@ -133,14 +147,20 @@ def _search(store: Database, catalog: str, ra: float, dec: float, radius_deg: fl
         idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
         if len(idx) == 0:
             continue
-        t = p.file.read_row_groups(rg_hit.tolist(), columns=read_cols).take(pa.array(idx))
+        # the other columns of those rows (the index column is not decoded twice)
+        names = read_cols or p.schema.names
+        rest = [c for c in names if c != layout.HEALPIX_COLUMN]
+        t = p.file.read_row_groups(rg_hit.tolist(), columns=rest).take(pa.array(idx))
+        if layout.HEALPIX_COLUMN in names:
+            t = t.add_column(names.index(layout.HEALPIX_COLUMN),
+                             p.schema.field(layout.HEALPIX_COLUMN), pa.array(h[idx]))
         sep = separation_deg(ra, dec, t.column(ra_col).to_numpy(), t.column(dec_col).to_numpy())
         keep = sep <= radius_deg
         if keep.any():
             t = t.filter(pa.array(keep))
             pieces.append(t.append_column(DIST_COLUMN, pa.array(sep[keep] * 3600.0)))
     if not pieces:
-        schema = parts[0].file.schema_arrow if parts else pa.schema([])
+        schema = parts[0].schema if parts else pa.schema([])
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
         return schema.empty_table().append_column(DIST_COLUMN, pa.array([], pa.float64()))

@@ -26,6 +26,10 @@ ROW_GROUP_SIZE = 16_384
 MAX_PARTITION_ROWS = 1_000_000
 #: Partition files written at once.
 WRITE_THREADS = 2
+#: A column is dictionary-encoded when at most this fraction of its first row group's
+#: values are distinct (a dictionary of unique values, such as random positions, only
+#: costs time: measured 2.5x slower writes of such columns, and larger files).
+DICTIONARY_MAX_DISTINCT = 0.5
 
 
 class Written(NamedTuple):
@@ -41,6 +45,29 @@ class Written(NamedTuple):
 def sort_by_healpix(table: pa.Table, ra: str, dec: str) -> pa.Table:
     """Add ``_healpix_29`` (first column) and sort rows by it (stable)."""
     return stream.sort_chunk(table, ra, dec)
+
+
+def parquet_options(table: pa.Table) -> dict[str, object]:
+    """``pq.write_table`` options for a catalog file: dictionary encoding for the columns
+    whose values repeat (the same table always gets the same options).
+
+    Examples
+    --------
+    >>> parquet_options(pa.table({"band": ["b"] * 4, "ra": [1.0, 2.0, 3.0, 4.0]}))
+    {'use_dictionary': ['band'], 'write_statistics': True}
+    """
+    sample = table.slice(0, ROW_GROUP_SIZE)
+    names = []
+    for name in table.column_names:
+        if name == layout.HEALPIX_COLUMN or not sample.num_rows:
+            continue
+        try:
+            distinct = pc.count_distinct(sample.column(name), mode="all").as_py()
+        except pa.ArrowNotImplementedError:  # a nested type: pyarrow's default
+            distinct = 0
+        if distinct <= DICTIONARY_MAX_DISTINCT * sample.num_rows:
+            names.append(name)
+    return {"use_dictionary": names, "write_statistics": True}
 
 
 def write_catalog(rows: pa.Table | stream.SortedRuns, out_dir: Path, *, name: str, ra: str,
@@ -75,7 +102,7 @@ def write_catalog(rows: pa.Table | stream.SortedRuns, out_dir: Path, *, name: st
         f.parent.mkdir(parents=True, exist_ok=True)
         collector: list[pq.FileMetaData] = []
         pq.write_table(table, f, row_group_size=row_group_size,
-                       metadata_collector=collector, write_statistics=True)
+                       metadata_collector=collector, **parquet_options(table))
         for col, found in largest.items():
             top = pc.max(table.column(col)).as_py()
             if top is not None:

@@ -2,11 +2,11 @@
 live in other partitions, so that a partition plus its margin holds every row within
 the threshold of it (what LSDB's crossmatch and xcat's partition-wise engine need).
 
-The margin is built from the written partition files, one source partition at a time
-(memory: one partition), and written as a HATS margin catalog in the catalog's
-``margin/`` folder: ``dataset/Norder=k/Dir=d/Npix=n/`` holds one file per source
-partition that contributes rows to partition ``n``'s margin. Rows are a superset of
-those within the threshold (:mod:`xcat.sky.margins`).
+The margin is built from the written partition files, :data:`BUILD_THREADS` source
+partitions at a time (memory: that many partitions), and written as a HATS margin
+catalog in the catalog's ``margin/`` folder: ``dataset/Norder=k/Dir=d/Npix=n/`` holds
+one file per source partition that contributes rows to partition ``n``'s margin. Rows
+are a superset of those within the threshold (:mod:`xcat.sky.margins`).
 
 :func:`rebuild_margin` writes a new margin as ``.margin-<token>`` beside the live one
 while the store is not locked (Ctrl-C or an error there removes it; a killed build is a
@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from xcat.catalog.hats import parquet_options
 from xcat.errors import XcatError
 from xcat.sky import margins
 from xcat.store import layout, registry, upkeep
@@ -45,6 +47,8 @@ MARGIN_DIR = upkeep.MARGIN_DIR
 MIN_THRESHOLD = 10.0
 #: Largest default threshold (arcsec): a few huge errors must not make every margin wide.
 MAX_DEFAULT_THRESHOLD = 600.0
+#: Source partitions read and split at once.
+BUILD_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -98,32 +102,44 @@ def build_margin(catalog: Path, threshold_arcsec: float, *, name: str | None = N
     parts = read_partitions(catalog)
     lo, hi = margins.partition_bounds(parts)
     out = out or margin_dir(catalog)
+    assert out is not None
     dataset = out / layout.DATASET_DIR
     dataset.mkdir(parents=True)
     threshold_deg = threshold_arcsec / 3600
-    mds: list[pq.FileMetaData] = []
-    rows_per_target = np.zeros(len(parts), np.int64)
     schema = pq.read_schema(catalog / layout.DATASET_DIR / layout.COMMON_METADATA_FILE)
-    for order, pixel in parts:
+
+    def from_source(order: int, pixel: int) -> list[tuple[int, pq.FileMetaData, int]]:
+        """The margin files taken from one source partition: (target, metadata, rows)."""
         src = pq.read_table(layout.partition_file(catalog, order, pixel), schema=schema)
         h29 = src.column(layout.HEALPIX_COLUMN).to_numpy()
         rows, targets = margins.margin_rows(h29, lo, hi, threshold_deg)
-        if len(rows) == 0:
-            continue
         by = np.lexsort((rows, targets))
         rows, targets = rows[by], targets[by]
         cut = np.flatnonzero(np.diff(targets)) + 1
+        made = []
         for r, t in zip(np.split(rows, cut), np.split(targets, cut), strict=True):
+            if len(r) == 0:
+                continue
             target = int(t[0])
             to, tp = parts[target]
             f = layout.partition_dir(out, to, tp) / f"from-{order}-{pixel}.parquet"
             f.parent.mkdir(parents=True, exist_ok=True)
             collector: list[pq.FileMetaData] = []
-            pq.write_table(src.take(pa.array(r)), f, metadata_collector=collector,
-                           write_statistics=True)
+            taken = src.take(pa.array(r))
+            pq.write_table(taken, f, metadata_collector=collector, **parquet_options(taken))
             collector[0].set_file_path(str(f.relative_to(dataset)))
-            mds.append(collector[0])
-            rows_per_target[target] += len(r)
+            made.append((target, collector[0], len(r)))
+        return made
+
+    pool = ThreadPoolExecutor(max_workers=BUILD_THREADS)  # pyarrow releases the GIL
+    try:
+        found = [x for got in pool.map(lambda p: from_source(*p), parts) for x in got]
+    finally:  # an error or Ctrl-C: the partitions not started are not built
+        pool.shutdown(wait=True, cancel_futures=True)
+    mds = [md for _, md, _ in found]
+    rows_per_target = np.zeros(len(parts), np.int64)
+    for target, _, n in found:
+        rows_per_target[target] += n
     pq.write_metadata(schema, dataset / layout.COMMON_METADATA_FILE)
     pq.write_metadata(schema, dataset / layout.METADATA_FILE, metadata_collector=mds)
     with_rows = [parts[i] for i in np.flatnonzero(rows_per_target)]

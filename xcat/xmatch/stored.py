@@ -43,12 +43,15 @@ class Column:
         """The value of each row of ``t`` as float64 (NULL -> NaN)."""
         if self.name is None:
             return np.full(t.num_rows, self.constant)
+        col = t.column(self.name)
         try:
-            v = pc.cast(t.column(self.name), pa.float64())
+            if col.type != pa.float64():
+                col = pc.cast(col, pa.float64())
         except pa.ArrowException as exc:
             raise XcatError(f"catalog '{catalog}': column '{self.name}' is not a number "
                             f"({str(exc).splitlines()[0]})") from exc
-        v = v.to_numpy(zero_copy_only=False).astype(np.float64)
+        # one copy (the row groups joined); NULL -> NaN
+        v = col.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         return v * self.factor if self.factor != 1.0 else v
 
 
