@@ -94,3 +94,20 @@ def m101_host_dir(tmp_path_factory, m101_csc_dir) -> Path:
         add_host(s, "M101", ra=M101_CENTRE[0], dec=M101_CENTRE[1], distance="6.4Mpc",
                  radius="15arcmin")
     return root
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One local Dask cluster per test process: 2 worker processes on 127.0.0.1, one
+    thread each, no dashboard. Tests that use it are marked ``slow``.
+    """
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None,
+                                       memory_limit="2GiB")
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()

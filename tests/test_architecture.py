@@ -120,20 +120,36 @@ def test_declared_dependencies_cover_every_import():
     import tomllib
     from importlib.metadata import packages_distributions
 
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    declared = {re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower().replace("_", "-")
-                for d in deps}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(reqs):
+        return {re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in reqs}
+
+    declared = names(project["dependencies"])
+    # the dask extra (--engine dask) is imported only inside the functions that need it
+    optional = names(project["optional-dependencies"]["dask"])
     dists = packages_distributions()
     used: set[str] = set()
+    top: set[str] = set()
     for path in _modules():
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom)
-                     and node.level == 0 and node.module else [])
-            used |= {n.split(".")[0] for n in names}
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names_ = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                      else [node.module] if isinstance(node, ast.ImportFrom)
+                      and node.level == 0 and node.module else [])
+            used |= {n.split(".")[0] for n in names_}
+            if node in tree.body:
+                top |= {n.split(".")[0] for n in names_}
     third_party = {m for m in used if m != "xcat" and m not in sys.stdlib_module_names}
+
+    def dist_names(m):
+        return {d.lower().replace("_", "-") for d in dists.get(m, [m])}
+
     missing = {m: dists.get(m) for m in third_party
-               if not {d.lower().replace("_", "-") for d in dists.get(m, [m])} & declared}
+               if not dist_names(m) & (declared | optional)}
     assert missing == {}
+    eager = {m for m in third_party & top if not dist_names(m) & declared}
+    assert eager == set(), "optional packages imported at module level"
     # scipy is imported by astropy's match_coordinates_sky, not by xcat directly
     assert {"scipy", "requests", "urllib3"} <= declared
