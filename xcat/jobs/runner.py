@@ -17,8 +17,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from xcat.catalog import external, margin
 from xcat.catalog import hats as hats_writer
-from xcat.catalog import margin
 from xcat.catalog.build import CatalogBuild
 from xcat.errors import XcatError
 from xcat.jobs import log
@@ -193,8 +193,11 @@ def _registry_row(store: Database, name: str) -> dict | None:
 def _write(b: CatalogBuild, out: Path, prov: Provenance, progress: bool,
            max_rows: int, margin_arcsec: float | None = None) -> list[tuple[int, int]]:
     """Write ``b`` as a HATS catalog at ``out`` (one partition in memory at a time when
-    its rows were streamed), then its margin catalog from the written partitions.
+    its rows were streamed), then its margin catalog from the written partitions; a
+    registered HATS catalog writes its own version folder (:mod:`xcat.catalog.external`).
     """
+    if isinstance(b, external.ExternalBuild):
+        return b.write_into(out, prov.sha256)
     if b.rows is None:  # a table in memory: sorted here, one run
         rows = hats_writer.sort_by_healpix(b.schema_with_metadata(), b.ra, b.dec)
         b.table, schema = rows, rows.schema

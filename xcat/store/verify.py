@@ -74,6 +74,11 @@ def run_audits(store: Database) -> list[AuditResult]:
     results = [AuditResult("no_stray_folders", "(store)", len(stray), stray[:3])]
     for name, n_rows, ra, dec, key, sha, n_parts, margin, flux_cols in store.con.execute(
             CATALOG_TARGETS).fetchall():
+        gone = external_check(store, name)
+        if gone is not None:
+            results.append(gone)
+            if not gone.ok:
+                continue
         results.extend(_disk_checks(store, name, n_rows, sha, n_parts))
         if not results[-1].ok and results[-1].audit == "catalog_files_present":
             continue
@@ -227,6 +232,30 @@ def _margin_rows(mdir: Path) -> list[str]:
         if not any(part.glob("*.parquet")):
             problems.append(f"no files for partition Norder={order} Npix={pixel}")
     return problems
+
+
+def external_check(store: Database, name: str) -> AuditResult | None:
+    """A registered HATS catalog (``xcat ingest hats``, files not copied): every file its
+    version links to is still there (None: the catalog's files are xcat's own).
+    """
+    cdir = store.catalog_dir(name)
+    try:
+        props = dict(line.split("=", 1) for line in
+                     (cdir / layout.PROPERTIES_FILE).read_text().splitlines() if "=" in line)
+    except OSError:
+        return None
+    where = props.get("xcat_external")
+    if where is None:
+        return None
+    links = [p for sub in (cdir, cdir / upkeep.MARGIN_DIR)
+             for p in (sub / layout.DATASET_DIR).glob("Norder=*/Dir=*/Npix=*/*.parquet")]
+    gone = [p for p in links if not p.exists()]
+    if not gone:
+        return AuditResult("external_files_present", name, 0)
+    return AuditResult("external_files_present", name, len(gone), [
+        f"{len(gone)} of the {len(links)} files of the HATS catalog registered from {where} "
+        f"are gone (e.g. {gone[0].readlink()}): it was moved or deleted; register it again "
+        f"where it is now with `xcat ingest hats NEWPATH --name {name} --replace`"])
 
 
 def _disk_checks(store: Database, name: str, n_rows: int, sha: str,
