@@ -22,9 +22,11 @@ from typing import Any
 from astropy import units as u
 
 from xcat.catalog import cone as cone_mod
+from xcat.catalog.external import open_lsdb
 from xcat.catalog.hats import MAX_PARTITION_ROWS
 from xcat.errors import XcatError
 from xcat.jobs.file import FileJob
+from xcat.jobs.hats_import_job import HatsImportJob, RegisterHatsJob
 from xcat.jobs.runner import run
 from xcat.sky.units import parse_quantity
 from xcat.store import registry
@@ -93,23 +95,75 @@ class Store(Database):
                      mapping: str | None = None, pos_err: tuple[str, ...] = (),
                      fmt: str | None = None, replace: bool = False,
                      progress: bool = False, max_rows: int | None = None,
-                     margin: str | float | None = None) -> list[str]:
+                     margin: str | float | None = None, engine: str = "local",
+                     client: Any = None, scheduler: str | None = None,
+                     workers: int | None = None) -> list[str]:
         """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions as catalog ``name``.
 
         ``max_rows`` caps the rows per HATS partition (default 1,000,000); ``margin``
         is the margin cache's threshold (``"60arcmin"``, or arcsec; default 3x the
         largest positional error, at least 10 arcsec).
 
+        ``engine="dask"`` builds the catalog and its margin with hats-import's pipeline
+        on a Dask cluster (``client``, a running ``scheduler`` address, or a local
+        cluster of ``workers`` processes): for inputs too large for one machine. ``file``
+        may then be a list of CSV or Parquet files or globs; the catalog is registered
+        like a local ingest's (without ``mapping``, ``pos_err`` or a ``row_id`` key).
+
         Examples
         --------
         >>> store.ingest_table("stars.parquet", name="stars", key="id")  # doctest: +SKIP
+        >>> store.ingest_table(["gaia/*.csv.gz"], name="gaia", key="source_id",
+        ...                    engine="dask", workers=8)                # doctest: +SKIP
 
         """
+        if engine == "dask":
+            if mapping or pos_err or fmt:
+                raise XcatError("--map, --pos-err and --format do not apply to "
+                                "--engine dask (hats-import reads the columns as they are)")
+            files = [file] if isinstance(file, str | os.PathLike) else list(file)
+            return run(self, HatsImportJob(
+                tuple(str(f) for f in files), name=name, ra=ra, dec=dec, key=key,
+                margin=None if margin is None else arcsec(margin),
+                max_rows=max_rows or MAX_PARTITION_ROWS, client=client,
+                scheduler=scheduler, workers=workers), replace=replace, progress=progress)
+        if engine != "local":
+            raise XcatError(f"--engine {engine}: choose local or dask")
         job = FileJob(kind="table", file=Path(file), name=name, ra=ra, dec=dec, key=key,
                       mapping=mapping, pos_err=pos_err, fmt=fmt,
                       max_rows=max_rows or MAX_PARTITION_ROWS,
                       margin=None if margin is None else arcsec(margin))
         return run(self, job, replace=replace, progress=progress)
+
+    def register_hats(self, path: str | os.PathLike, *, name: str, key: str | None = None,
+                      replace: bool = False, margin: str | os.PathLike | None = None
+                      ) -> list[str]:
+        """Register the HATS catalog (or collection) at ``path`` as ``name`` without
+        copying it, with its margin catalog (``margin``, the collection's default, or a
+        ``<name>*`` margin catalog beside it). xcat never moves or removes its files;
+        ``xcat verify`` says when they are gone.
+
+        Examples
+        --------
+        >>> store.register_hats("hats/gaia_dr3", name="gaia", key="source_id")
+        ... # doctest: +SKIP
+
+        """
+        return run(self, RegisterHatsJob(Path(path), name=name, key=key,
+                                         margin=None if margin is None else Path(margin)),
+                   replace=replace)
+
+    def lsdb(self, name: str, *, columns: list[str] | None = None) -> Any:
+        """Catalog ``name`` as an ``lsdb`` Catalog with its margin cache attached, to go
+        on in LSDB (lazy: nothing is read until computed).
+
+        Examples
+        --------
+        >>> cat = store.lsdb("gaia")                                    # doctest: +SKIP
+        >>> cat.cone_search(210.8, 54.35, 30).compute()                 # doctest: +SKIP
+
+        """
+        return open_lsdb(self.catalog_dir(name), columns)
 
     @writes
     def set_astrometric_frame(self, catalog: str, sigma: str | float, *,

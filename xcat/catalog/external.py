@@ -51,7 +51,7 @@ class HatsFiles:
 
     folder: Path
     props: dict[str, str]
-    parts: list[tuple[int, int]]
+    parts: list[tuple[int, int]]   # of each file (a margin may hold several a partition)
     files: list[Path]
     schema: pa.Schema
     footers: list[pq.FileMetaData] = field(repr=False)
@@ -116,9 +116,9 @@ def _hats(path: Path) -> Any:
 
 def find(path: str | os.PathLike, margin: str | os.PathLike | None = None) -> ExternalCatalog:
     """The HATS catalog at ``path`` (a catalog or a collection) and its margin: ``margin``,
-    the collection's default margin, or a sibling ``<name>*`` margin catalog whose
-    ``hats_primary_table_url`` is this catalog. Raises ``XcatError`` for anything xcat
-    cannot read as its own.
+    the collection's default margin, xcat's ``margin/`` inside it, or a sibling
+    ``<name>*`` margin catalog whose ``hats_primary_table_url`` is this catalog. Raises
+    ``XcatError`` for anything xcat cannot read as its own.
     """
     folder = Path(path).expanduser()
     if not folder.is_dir():
@@ -139,6 +139,8 @@ def find(path: str | os.PathLike, margin: str | os.PathLike | None = None) -> Ex
                                       "CatalogType.SOURCE"):
         raise XcatError(f"{folder} is a HATS {info.catalog_type} catalog, not an object or "
                         "source catalog")
+    if margin_dir is None and (folder / upkeep.MARGIN_DIR / layout.PROPERTIES_FILE).is_file():
+        margin_dir = folder / upkeep.MARGIN_DIR  # a catalog xcat wrote (another store's)
     if margin_dir is None:
         margin_dir = _sibling_margin(folder)
     main = _files(folder, cat)
@@ -188,17 +190,20 @@ def _files(folder: Path, cat: Any, *, check: bool = True) -> HatsFiles:
     suffix = props.get("hats_npix_suffix", ".parquet")
     parts = sorted(((p.order, p.pixel) for p in cat.get_healpix_pixels()),
                    key=lambda op: healpix.pixel_range29(*op)[0])
-    files = []
+    files, listed = [], []
     for order, pixel in parts:
-        if suffix in ("/", "\\"):
+        if suffix in ("/", "\\"):  # a folder per partition (xcat's margins: one file
             inside = sorted(layout.partition_dir(folder, order, pixel).glob("*.parquet"))
-            if len(inside) != 1:
+            if check and len(inside) != 1:  # per source partition)
                 raise XcatError(f"{folder}: partition Norder={order} Npix={pixel} has "
                                 f"{len(inside)} Parquet files; xcat reads one per partition")
-            files.append(inside[0])
+            files += inside or [layout.partition_file(folder, order, pixel)]
+            listed += [(order, pixel)] * max(len(inside), 1)
         else:
             d = layout.partition_dir(folder, order, pixel)
             files.append(d.parent / f"{d.name}{suffix}")
+            listed.append((order, pixel))
+    parts = listed
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise XcatError(f"{folder}: {len(missing)} partition file(s) listed but missing, "
@@ -294,8 +299,10 @@ def write_links(cat: HatsFiles, out: Path, props: dict[str, str]) -> None:
     dataset = out / layout.DATASET_DIR
     dataset.mkdir(parents=True)
     mds = []
+    many = len(set(cat.parts)) < len(cat.parts)  # a margin with several files a partition
     for (order, pixel), f, md in zip(cat.parts, cat.files, cat.footers, strict=True):
-        link = layout.partition_file(out, order, pixel)
+        link = layout.partition_dir(out, order, pixel) / f.name if many else \
+            layout.partition_file(out, order, pixel)
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(f)
         md.set_file_path(str(link.relative_to(dataset)))
@@ -307,7 +314,7 @@ def write_links(cat: HatsFiles, out: Path, props: dict[str, str]) -> None:
         pq.write_metadata(cat.schema, dataset / layout.METADATA_FILE)
     with (out / layout.PARTITION_INFO_FILE).open("w") as fh:
         fh.write("Norder,Npix\n")
-        fh.writelines(f"{o},{p}\n" for o, p in cat.parts)
+        fh.writelines(f"{o},{p}\n" for o, p in dict.fromkeys(cat.parts))
     merged = {**cat.props, "hats_nrows": str(cat.n_rows), "hats_npix_suffix": "/",
               EXTERNAL_KEY: str(cat.folder), **props}
     (out / layout.PROPERTIES_FILE).write_text("".join(f"{k}={v}\n" for k, v in merged.items()))
