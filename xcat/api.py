@@ -31,6 +31,7 @@ from xcat.jobs.runner import run
 from xcat.sky.units import parse_quantity
 from xcat.store import registry
 from xcat.store.db import Database, Output, writes
+from xcat.xmatch.dask_units import scheduler_for
 from xcat.xmatch.match import XmatchOptions, XmatchResult, arcsec, xmatch
 
 
@@ -195,12 +196,16 @@ class Store(Database):
 
     def xmatch(self, left: str, right: str, *, radius: str | float | None = None,
                sigma: float | None = None, name: str | None = None, record: bool = True,
-               **options: Any) -> XmatchResult:
+               engine: str = "local", client: Any = None, scheduler: str | None = None,
+               workers: int | None = None, **options: Any) -> XmatchResult:
         """Cross-match catalog ``left`` against ``right`` and record the run.
 
         A thin front for :func:`xcat.xmatch.match.xmatch`: ``radius`` takes a unit
         (``"3arcsec"``) or arcsec; ``sigma=k`` matches within k combined 1-sigma
         errors; other keywords are :class:`xcat.xmatch.match.XmatchOptions` fields.
+        ``engine="dask"`` runs the partitions on a Dask cluster: ``client`` (a
+        ``distributed.Client``), a running ``scheduler`` address, or a local cluster of
+        ``workers`` processes; the pairs are the same as ``engine="local"``'s.
 
         Examples
         --------
@@ -212,7 +217,10 @@ class Store(Database):
         """
         opts = XmatchOptions(radius=arcsec(radius) if radius is not None else None,
                              sigma=sigma, **options)
-        return xmatch(self, left, right, opts, name=name, record=record)
+        opts.validate()  # before a cluster is started
+        with scheduler_for(engine, client, scheduler, workers) as units:
+            opts.scheduler = units
+            return xmatch(self, left, right, opts, name=name, record=record)
 
     def invalidate(self, name: str) -> None:
         """Forget cached file handles of a catalog (after it was replaced)."""

@@ -50,6 +50,12 @@ from xcat.cli.app import cli, log, open_store, rows_options, show
               help="Partitions matched at once (default: every core).")
 @click.option("--max-pairs", type=int, default=None,
               help="Stop with an error when the match finds more pairs (default 50000000).")
+@click.option("--engine", default="local", show_default=True,
+              help="local (a thread pool) or dask (the partitions as Dask tasks).")
+@click.option("--scheduler", default=None,
+              help="With --engine dask: a running scheduler (tcp://host:8786).")
+@click.option("--workers", type=int, default=None,
+              help="With --engine dask: worker processes of a local cluster (default 2).")
 @rows_options
 @click.pass_context
 def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma: float | None,
@@ -57,7 +63,8 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
            left_err: str | None, right_err: str | None, annulus: str | None,
            density: str | None, density_from: str | None, area: str | None,
            no_density: bool, lr: bool, completeness: float, name: str | None, no_record: bool,
-           threads: int | None, max_pairs: int | None, fmt: str, out: str | None) -> None:
+           threads: int | None, max_pairs: int | None, engine: str, scheduler: str | None,
+           workers: int | None, fmt: str, out: str | None) -> None:
     """Cross-match LEFT against RIGHT and record the pairs as a run.
 
     Example: xcat xmatch csc hst_f555w --sigma 2 --right-err 0arcsec --name csc_x_hst
@@ -66,7 +73,11 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
     --right-err 0arcsec to take a list without errors as exact. --sigma 2 with CSC is a
     circle of 2 x 0.40854 r95 (~86% of true counterparts), not XRBID's 95% "2-sigma"
     radius (--radius-column pos_err_r95).
+
+    --engine dask runs the partitions on a Dask cluster (a local one of --workers
+    processes, or --scheduler ADDRESS); the store must be on storage the workers share.
     """
+    from xcat.xmatch.dask_units import scheduler_for
     from xcat.xmatch.match import XmatchOptions, arcsec, parse_annulus
     from xcat.xmatch.match import xmatch as run_xmatch
 
@@ -77,7 +88,9 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
                          density=False if no_density else density or True,
                          density_from=density_from, density_area=area, lr=lr,
                          completeness=completeness, threads=threads, max_pairs=max_pairs)
-    with open_store(ctx) as store:
+    opts.validate()  # before a cluster is started
+    with open_store(ctx) as store, scheduler_for(engine, None, scheduler, workers) as units:
+        opts.scheduler = units
         res = run_xmatch(store, left, right, opts, name=name, record=not no_record)
     n_left = len(set(res.pairs.column("left_key").to_pylist()))
     log.info("%s: %d pairs, %d %s sources matched%s", res.name, res.pairs.num_rows, n_left,

@@ -28,7 +28,7 @@ from xcat.errors import XcatError
 from xcat.sky import scoring as sc
 from xcat.sky.units import parse_quantity
 from xcat.xmatch import log
-from xcat.xmatch.engine import RightSide, counts
+from xcat.xmatch.engine import RightSide, UnitScheduler, counts
 from xcat.xmatch.stored import Left, RightStats
 
 #: Pixels along the longer side of the grid that measures a region's area.
@@ -240,13 +240,14 @@ def source_areas(opt: Any, left: Left, med_r: float,
 
 
 def annulus_density(left: Left, right: RightSide, annulus: tuple[float, float],
-                    threads: int | None = None) -> np.ndarray:
+                    threads: int | None = None, scheduler: UnitScheduler | None = None
+                    ) -> np.ndarray:
     """Right-catalog density (arcsec⁻²) in an annulus around each left source; a source
     with no right row there gets one row per annulus (never zero).
     """
     r_in, r_out = annulus
     inner, outer = counts(left.rows, left.h29, right, [r_in / 3600, r_out / 3600],
-                          threads=threads)
+                          threads=threads, scheduler=scheduler)
     n = outer - (inner if r_in > 0 else 0)
     return np.maximum(n, 1) / sc.annulus_area_arcsec2(r_in, r_out)
 
@@ -266,7 +267,7 @@ def pair_density(left: Left, right: RightSide, stats: RightStats, opt: Any,
         return np.full(len(li), float(density.value))
     ann = opt.annulus or default_annulus(search)
     params["annulus_arcsec"] = list(ann)
-    rho_left = annulus_density(left, right, ann, opt.threads)
+    rho_left = annulus_density(left, right, ann, opt.threads, opt.scheduler)
     found = Truncation(len(li), float(np.nansum(
         rho_left * source_areas(opt, left, stats.median_sigma, frame_sigma))),
         len(np.unique(li)))

@@ -199,39 +199,65 @@ def unit_orders(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return (healpix.MAX_ORDER - np.rint(width)).astype(np.int64)
 
 
+class UnitScheduler(Protocol):
+    """Runs :func:`unit_candidates` for every unit somewhere else (a Dask cluster:
+    :class:`xcat.xmatch.dask_units.DaskUnits`); yields each unit's candidates with left
+    rows numbered as in ``left``.
+    """
+
+    def units(self, left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: float,
+              plan: Plan, todo: list[int], orders: np.ndarray) -> Iterator[Candidates]:
+        """The candidates of the units ``todo``, in any order."""
+        ...
+
+
+def unit_candidates(left: Rows, left_h29: np.ndarray, right: RightSide, i: int,
+                    radius_deg: float, inside: np.ndarray, orphans: np.ndarray,
+                    order: int) -> Candidates:
+    """The pairs of right partition ``i`` (of HEALPix ``order``): its left rows
+    ``inside`` against its own and margin rows, and the ``orphans`` near it against its
+    own rows. The one kernel every scheduler runs.
+    """
+    own, margin = right.unit(i, radius_deg)
+    own = own.sorted_h29()
+    found = []
+    if len(inside):
+        blocks = [own] if margin is None else [own, margin.sorted_h29()]
+        unit = (int(order), int(right.lo[i]), int(right.hi[i]))
+        found.append(_match(left, left_h29, inside, blocks, radius_deg, unit))
+    if len(orphans):
+        found.append(_match(left, left_h29, orphans, [own], radius_deg, None))
+    return found[0] if len(found) == 1 else _concat(found)
+
+
 def candidates(left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: float, *,
                keep: Callable[[Candidates], Candidates] | None = None,
-               threads: int | None = None, max_pairs: int = MAX_PAIRS
-               ) -> Iterator[Candidates]:
+               threads: int | None = None, max_pairs: int = MAX_PAIRS,
+               scheduler: UnitScheduler | None = None) -> Iterator[Candidates]:
     """Every (left, right) pair within ``radius_deg``, unit by unit (exact; ``keep``
-    filters each unit's pairs before they are kept).
+    filters each unit's pairs before they are kept), on a thread pool or ``scheduler``.
     """
     plan = Plan.make(left_h29, right, radius_deg)
     todo = [i for i in range(len(right.lo)) if len(plan.inside[i]) or len(plan.orphans[i])]
-
     orders = unit_orders(right.lo, right.hi)
 
     def work(i: int) -> Candidates:
-        own, margin = right.unit(i, radius_deg)
-        own = own.sorted_h29()
-        found = []
-        if len(plan.inside[i]):
-            blocks = [own] if margin is None else [own, margin.sorted_h29()]
-            unit = (int(orders[i]), int(right.lo[i]), int(right.hi[i]))
-            found.append(_match(left, left_h29, plan.inside[i], blocks, radius_deg, unit))
-        if len(plan.orphans[i]):
-            found.append(_match(left, left_h29, plan.orphans[i], [own], radius_deg, None))
-        c = found[0] if len(found) == 1 else _concat(found)
+        c = unit_candidates(left, left_h29, right, i, radius_deg, plan.inside[i],
+                            plan.orphans[i], int(orders[i]))
         return keep(c) if keep is not None else c
 
     workers = max(1, min(threads or os.cpu_count() or 1, len(todo) or 1))
-    total = 0
-    if workers == 1:
-        results: Iterator[Candidates] = map(work, todo)
-        pool = None
+    pool = None
+    if scheduler is not None:
+        results: Iterator[Candidates] = (
+            keep(c) if keep is not None else c
+            for c in scheduler.units(left, left_h29, right, radius_deg, plan, todo, orders))
+    elif workers == 1:
+        results = map(work, todo)
     else:
         pool = ThreadPoolExecutor(workers)
         results = pool.map(work, todo)
+    total = 0
     try:
         for c in results:
             total += len(c.left)
@@ -243,6 +269,8 @@ def candidates(left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: f
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        if hasattr(results, "close"):
+            results.close()  # a scheduler's generator cancels its work
 
 
 def _concat(parts: list[Candidates]) -> Candidates:
@@ -263,11 +291,13 @@ def collect(parts: Iterator[Candidates]) -> Candidates:
 
 
 def counts(left: Rows, left_h29: np.ndarray, right: RightSide, radii_deg: list[float], *,
-           threads: int | None = None) -> list[np.ndarray]:
+           threads: int | None = None, scheduler: UnitScheduler | None = None
+           ) -> list[np.ndarray]:
     """Right rows within each radius of each left row (one pass at the largest)."""
     top = max(radii_deg)
     out = [np.zeros(len(left), np.int64) for _ in radii_deg]
-    for c in candidates(left, left_h29, right, top, threads=threads, max_pairs=2**62):
+    for c in candidates(left, left_h29, right, top, threads=threads, max_pairs=2**62,
+                        scheduler=scheduler):
         for arr, r in zip(out, radii_deg, strict=True):
             arr += np.bincount(c.left[c.sep <= r], minlength=len(left))
     return out

@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -36,12 +36,12 @@ from xcat.store import sqlbuild
 from xcat.store.db import Database
 from xcat.store.sql import run_arrow
 from xcat.xmatch.density import Density, default_annulus, density_from, pair_density, parse_density
-from xcat.xmatch.engine import MAX_PAIRS, Candidates, RightSide, candidates, collect
+from xcat.xmatch.engine import MAX_PAIRS, Candidates, RightSide, UnitScheduler, candidates, collect
 from xcat.xmatch.sides import Side, values
 from xcat.xmatch.stored import Left, RightStats, inspect_right, open_right, read_left
 
 #: Options that say how to run a match, not what it computes (not recorded with the run).
-RUNTIME_OPTIONS = ("threads", "max_pairs")
+RUNTIME_OPTIONS = ("threads", "max_pairs", "scheduler")
 
 
 @dataclass
@@ -67,6 +67,7 @@ class XmatchOptions:
     completeness: float = 0.9
     threads: int | None = None
     max_pairs: int | None = None
+    scheduler: UnitScheduler | None = None  # where the units run (None: a thread pool)
 
     def measures_density(self) -> bool:
         """Whether the run measures the field density in an annulus around each source."""
@@ -268,7 +269,8 @@ def match_sides(left: Left, right: RightSide, stats: RightStats, opt: XmatchOpti
         return c.select(geometry(opt, left, c, frame_sigma).keep)
 
     c = collect(candidates(left.rows, left.h29, right, search / 3600, keep=keep,
-                           threads=opt.threads, max_pairs=opt.max_pairs or MAX_PAIRS))
+                           threads=opt.threads, max_pairs=opt.max_pairs or MAX_PAIRS,
+                           scheduler=opt.scheduler))
     g = geometry(opt, left, c, frame_sigma)
     li, sep, pa_deg, norm, radius = c.left, c.sep * 3600, c.pa, g.norm, g.radius
     rj = key_ids(c.right_key)
@@ -276,8 +278,9 @@ def match_sides(left: Left, right: RightSide, stats: RightStats, opt: XmatchOpti
     rank, n_cand = rank_by_left(li, sep, rj, by_left)
     rrank, _ = rank_by_left(rj, sep, li)
     mutual = (rank == 1) & (rrank == 1)
-    params: dict[str, Any] = {k: v for k, v in asdict(opt).items()
-                              if v is not None and k not in RUNTIME_OPTIONS}
+    params: dict[str, Any] = {f.name: getattr(opt, f.name) for f in fields(opt)
+                              if getattr(opt, f.name) is not None
+                              and f.name not in RUNTIME_OPTIONS}
     params["radius_arcsec"] = search  # the largest radius any pair was tested against
     # the area of each pair's match region: pi k^2 a b for an ellipse, pi r^2 otherwise
     area = (np.pi * opt.sigma**2 * g.s_maj * g.s_min if opt.sigma is not None

@@ -1,0 +1,139 @@
+"""The cross-match units on a Dask cluster (``xcat xmatch --engine dask``).
+
+One Dask task per right partition runs :func:`xcat.xmatch.engine.unit_candidates`, the
+kernel the thread pool runs, so both schedulers give the same pairs. A task carries the
+left rows of its unit (positions, errors, ``_healpix_29``: the left side is an X-ray
+catalog, read once here) and reads the right partition and its margin cache from the
+store's files on the worker, so a right catalog far larger than this machine is never
+read here. (A right side read through SQL, such as an X-ray catalog, has no files of its
+own: its unit's rows travel with the task.) Candidates come back per unit and are scored
+here, because ranks, mutual best pairs and association probabilities need every
+candidate of a source; the run is recorded only when every unit has finished.
+
+Why Dask directly and not LSDB's ``crossmatch(algorithm=...)``: xcat's units are its
+right partitions plus the left rows in them *and* the left rows in no right partition
+near them (pairs LSDB's partition alignment drops), and the candidates carry row
+numbers for scoring; LSDB's custom algorithms see one aligned partition pair at a time
+and return a joined frame.
+
+Examples
+--------
+>>> with client_for(None, 2) as client:                             # doctest: +SKIP
+...     store.xmatch("erass1", "gaia", radius="3arcsec", engine="dask", client=client)
+
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from xcat.errors import XcatError
+from xcat.remote.cluster import check_paths, client_for, distributed
+from xcat.store.faults import crash_point
+from xcat.xmatch.engine import Candidates, Plan, RightSide, Rows, unit_candidates
+from xcat.xmatch.stored import StoredRight
+
+
+@dataclass
+class GivenUnit:
+    """One unit's right rows, computed here (a right side without files of its own)."""
+
+    own: Rows
+    margin: Rows | None
+    lo: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    hi: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    def unit(self, i: int, radius_deg: float) -> tuple[Rows, Rows | None]:
+        """The rows given (``i`` is 0)."""
+        return self.own, self.margin
+
+
+def run_unit(left: Rows, left_h29: np.ndarray, right: RightSide, i: int, radius_deg: float,
+             n_inside: int, order: int) -> Candidates:
+    """A Dask task: the candidates of one unit, left rows numbered within ``left`` (its
+    first ``n_inside`` rows lie in the partition, the others are orphans near it).
+    """
+    crash_point("dask_unit")
+    n = len(left)
+    return unit_candidates(left, left_h29, right, i, radius_deg, np.arange(n_inside),
+                           np.arange(n_inside, n), order)
+
+
+@dataclass
+class DaskUnits:
+    """Runs the units on the cluster of ``client`` (a ``distributed.Client``)."""
+
+    client: Any
+    #: Tasks submitted so far (for the report).
+    submitted: int = 0
+
+    def units(self, left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: float,
+              plan: Plan, todo: list[int], orders: np.ndarray) -> Iterator[Candidates]:
+        """Submit one task per unit; yield each unit's candidates as it completes."""
+        dist = distributed()
+        files = isinstance(right, StoredRight)
+        if files:
+            assert isinstance(right, StoredRight)
+            check_paths(self.client, [right.cat.folder])
+        rows_of = {}
+        futures = []
+        token = uuid.uuid4().hex[:12]
+        for i in todo:
+            sub = np.concatenate([plan.inside[i], plan.orphans[i]])
+            rows = Rows(left.ra[sub], left.dec[sub], left.sigma[sub])
+            if files:
+                side, at = right, i
+            else:
+                own, margin = right.unit(i, radius_deg)
+                side, at = GivenUnit(own, margin, right.lo[i:i + 1], right.hi[i:i + 1]), 0
+            fut = self.client.submit(run_unit, rows, left_h29[sub], side, at, radius_deg,
+                                     len(plan.inside[i]), int(orders[i]), pure=False,
+                                     key=f"xcat-unit-{i}-{token}")
+            rows_of[fut.key] = sub
+            futures.append(fut)
+        self.submitted += len(futures)
+        try:
+            for fut in dist.as_completed(futures):
+                try:
+                    c = fut.result()
+                except dist.KilledWorker as exc:
+                    raise XcatError("a Dask worker died while matching (it ran out of "
+                                    "memory or was killed; see the worker logs): nothing "
+                                    "was recorded") from exc
+                except OSError as exc:
+                    raise XcatError(f"the Dask cluster failed while matching ({exc}): "
+                                    "nothing was recorded") from exc
+                c.left = rows_of.pop(fut.key)[c.left]
+                fut.release()
+                yield c
+        finally:  # an error, a limit or Ctrl-C: the units still running are cancelled
+            self.client.cancel([f for f in futures if f.key in rows_of])
+
+
+@contextmanager
+def scheduler_for(engine: str, client: Any = None, scheduler: str | None = None,
+                  workers: int | None = None) -> Iterator[DaskUnits | None]:
+    """Where a match runs: None for ``engine="local"`` (the thread pool), else the units
+    on ``client``, on the scheduler at ``scheduler``, or on a local cluster of
+    ``workers`` processes started and closed here.
+    """
+    if engine == "local":
+        if client is not None or scheduler is not None or workers is not None:
+            raise XcatError("--scheduler and --workers go with --engine dask")
+        yield None
+        return
+    if engine != "dask":
+        raise XcatError(f"unknown engine '{engine}' (local or dask)")
+    if client is not None:
+        if scheduler is not None or workers is not None:
+            raise XcatError("give a Dask client, or --scheduler/--workers, not both")
+        yield DaskUnits(client)
+        return
+    with client_for(scheduler, workers) as made:
+        yield DaskUnits(made)
