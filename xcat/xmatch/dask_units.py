@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,36 +83,40 @@ class DaskUnits:
             assert isinstance(right, StoredRight)
             check_paths(self.client, [right.cat.folder])
         rows_of = {}
-        futures = []
+        futures: list[Any] = []
         token = uuid.uuid4().hex[:12]
-        for i in todo:
-            sub = np.concatenate([plan.inside[i], plan.orphans[i]])
-            rows = Rows(left.ra[sub], left.dec[sub], left.sigma[sub])
-            if files:
-                side, at = right, i
-            else:
-                own, margin = right.unit(i, radius_deg)
-                side, at = GivenUnit(own, margin, right.lo[i:i + 1], right.hi[i:i + 1]), 0
-            fut = self.client.submit(run_unit, rows, left_h29[sub], side, at, radius_deg,
-                                     len(plan.inside[i]), int(orders[i]), pure=False,
-                                     key=f"xcat-unit-{i}-{token}")
-            rows_of[fut.key] = sub
-            futures.append(fut)
-        self.submitted += len(futures)
         try:
+            for i in todo:
+                sub = np.concatenate([plan.inside[i], plan.orphans[i]])
+                rows = Rows(left.ra[sub], left.dec[sub], left.sigma[sub])
+                if files:
+                    side, at = right, i
+                else:
+                    own, margin = right.unit(i, radius_deg)
+                    side, at = GivenUnit(own, margin, right.lo[i:i + 1],
+                                         right.hi[i:i + 1]), 0
+                # the unit's left rows are part of its task (not scattered): a task whose
+                # worker dies is run again elsewhere, which scattered data would not allow
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "Sending large graph")
+                    fut = self.client.submit(run_unit, rows, left_h29[sub], side, at,
+                                             radius_deg, len(plan.inside[i]), int(orders[i]),
+                                             pure=False, key=f"xcat-unit-{i}-{token}")
+                rows_of[fut.key] = sub
+                futures.append(fut)
+            self.submitted += len(futures)
             for fut in dist.as_completed(futures):
-                try:
-                    c = fut.result()
-                except dist.KilledWorker as exc:
-                    raise XcatError("a Dask worker died while matching (it ran out of "
-                                    "memory or was killed; see the worker logs): nothing "
-                                    "was recorded") from exc
-                except OSError as exc:
-                    raise XcatError(f"the Dask cluster failed while matching ({exc}): "
-                                    "nothing was recorded") from exc
+                c = fut.result()
                 c.left = rows_of.pop(fut.key)[c.left]
                 fut.release()
                 yield c
+        except dist.KilledWorker as exc:
+            raise XcatError("a Dask worker died while matching (it ran out of memory or was "
+                            "killed; see the worker logs): nothing was recorded") from exc
+        except OSError as exc:  # a connection to the scheduler or a worker was lost
+            raise XcatError(f"the Dask cluster failed while matching "
+                            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                            "): nothing was recorded") from exc
         finally:  # an error, a limit or Ctrl-C: the units still running are cancelled
             self.client.cancel([f for f in futures if f.key in rows_of])
 
