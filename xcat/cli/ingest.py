@@ -8,19 +8,18 @@ subcommands and the ``--kind`` choice of ``xcat ingest product`` are made from
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from xcat.cli.app import cli, open_store, rows_options, show
-from xcat.cli.ingest_hats import (
-    FILE,
-    hats_command,
-    invalid_option,
-    run_file,
-    run_job,
-    table_command,
-)
+from xcat.cli.app import cli, emit, open_store, rows_options, show
+from xcat.cli.ingest_hats import dask_options, dask_table_job, hats_command
+from xcat.cli.ingest_hats import invalid_option as _invalid_option
 from xcat.jobs.products.kinds import ProductKind, product_kinds
 
+#: A file argument: existence and kind are checked by the readers, so that a directory
+#: or a missing file is one ``xcat: error:`` line, like any other bad input.
+FILE = click.Path(path_type=Path)
 TYPES = {"str": None, "float": float}
 
 
@@ -29,7 +28,6 @@ def ingest() -> None:
     """Load a catalog into the store."""
 
 
-ingest.add_command(table_command)
 ingest.add_command(hats_command)
 
 
@@ -42,6 +40,14 @@ def _options(*decorators):
     return apply
 
 
+def _run(ctx: click.Context, job, *, replace: bool = False, dry_run: bool = False) -> None:
+    from xcat.jobs.runner import run
+
+    for line in run(ctx.obj["store"], job, replace=replace, progress=True, dry_run=dry_run,
+                    wait=ctx.obj["wait"]):
+        emit(line)
+
+
 def _from_source(ctx: click.Context, kind: str, *, file=None, cone=None, object_name=None,
                  radius=None, adql=None, upload=None, dry_run=False, replace=False,
                  **options) -> None:
@@ -49,7 +55,7 @@ def _from_source(ctx: click.Context, kind: str, *, file=None, cone=None, object_
     from xcat.jobs.sources import Source, source_job
 
     job = source_job(kind, Source(file, cone, object_name, radius, adql, upload), **options)
-    run_job(ctx, job, replace=replace, dry_run=dry_run)
+    _run(ctx, job, replace=replace, dry_run=dry_run)
 
 
 _remote_options = _options(
@@ -72,7 +78,7 @@ _remote_options = _options(
 @ingest.command("csc")
 @click.argument("file", required=False, type=FILE)
 @_remote_options
-@invalid_option
+@_invalid_option
 @click.option("--release", type=click.Choice(["2.1", "2.0"]), default=None,
               help="CSC release to query (default 2.1; catalog csc21 or csc20).")
 @click.option("--with-detections", is_flag=True, help="Also fetch one row per observation "
@@ -97,7 +103,7 @@ def ingest_csc(ctx: click.Context, release: str | None, with_detections: bool,
 @ingest.command("2rxs")
 @click.argument("file", required=False, type=FILE)
 @_remote_options
-@invalid_option
+@_invalid_option
 @click.option("--upload", default=None, type=FILE,
               help="Match every row of this table to 2RXS at HEASARC (TAP upload join).")
 @click.option("--upload-name", default=None, help="Catalog name of the uploaded table "
@@ -128,7 +134,7 @@ def ingest_2rxs(ctx: click.Context, upload_name: str | None, upload_ra: str | No
 @ingest.command("erass1")
 @click.argument("file", required=False, type=FILE)
 @_remote_options
-@invalid_option
+@_invalid_option
 @click.pass_context
 def ingest_erass1(ctx: click.Context, **source) -> None:
     """Load eROSITA eRASS1 Main (HEASARC erass1main) from a file or a cone.
@@ -138,6 +144,41 @@ def ingest_erass1(ctx: click.Context, **source) -> None:
     Example: xcat ingest erass1 eRASS1_Main.v1.1.fits --name erass1
     """
     _from_source(ctx, "erass1", **source)
+
+
+@ingest.command("table")
+@click.argument("files", type=FILE, nargs=-1, required=True, metavar="FILE...")
+@click.option("--name", required=True, help="Catalog name.")
+@click.option("--ra", default=None, help="RA column (found automatically when unambiguous).")
+@click.option("--dec", default=None, help="Dec column (found automatically when unambiguous).")
+@click.option("--key", default=None, help="Unique source key column.")
+@click.option("--map", "mapping", default=None, help='Renames/units: '
+              '"new=old,flux=F[mW/m2]" (new=old[] drops a unit the file gives).')
+@click.option("--pos-err", multiple=True, help="Positional-error column (stored in arcsec).")
+@click.option("--format", "fmt", default=None, help="Input format if the name does not tell.")
+@click.option("--replace", is_flag=True, help="Replace a catalog of this name from another source.")
+@_invalid_option
+@click.option("--margin", default=None, help="Margin-cache threshold with a unit (60arcsec): "
+              "the largest radius cross-matches against this catalog may use (default 3x "
+              "its largest positional error, at least 10arcsec).")
+@click.option("--partition-rows", "max_rows", type=int, default=None,
+              help="Most rows per HATS partition (default 1000000).")
+@dask_options
+@click.pass_context
+def ingest_table(ctx: click.Context, files: tuple, replace: bool, max_rows: int | None, **options):
+    """Load any VOTable/FITS/CSV/ECSV/Parquet table with positions.
+
+    Example: xcat ingest table cif20.Mother.v01.csv --name carmenes --key Karmn
+
+    Example: xcat ingest table gaia_field.parquet --name gaia --margin 30arcsec
+    (--engine dask: 'gaia/*.csv.gz' through hats-import on a Dask cluster)
+    """
+    job = dask_table_job(files, max_rows, options)  # None: --engine local
+    if job is not None:
+        _run(ctx, job, replace=replace)
+    else:
+        _run_file(ctx, "table", replace, file=files[0], **options,
+                  **({"max_rows": max_rows} if max_rows else {}))
 
 
 # ----------------------------------------------------------------------- counterparts
@@ -154,7 +195,7 @@ _catalog_options = _options(
                  "does not tell."),
     click.option("--replace", is_flag=True, help="Replace a catalog of this name from "
                  "another source."),
-    invalid_option)
+    _invalid_option)
 _cone_options = _options(
     click.option("--cone", default=None, help='Cone centre "RA DEC" (deg or sexagesimal).'),
     click.option("--radius", default=None, help="Cone radius with a unit (2arcmin)."),
@@ -197,6 +238,12 @@ def ingest_vizier(ctx: click.Context, catalog: str | None, key, mapping, pos_err
         "key": key, "mapping": mapping, "pos_err": pos_err, "fmt": fmt})
 
 
+def _run_file(ctx: click.Context, kind: str, replace: bool, **options) -> None:
+    from xcat.jobs.file import FileJob
+
+    _run(ctx, FileJob(kind=kind, **options), replace=replace)
+
+
 @ingest.command("2mass")
 @click.argument("file", type=FILE)
 @_catalog_options
@@ -206,7 +253,7 @@ def ingest_2mass(ctx: click.Context, replace: bool, **options) -> None:
 
     Example: xcat ingest 2mass Polygon.xml
     """
-    run_file(ctx, "twomass", replace, **options)
+    _run_file(ctx, "twomass", replace, **options)
 
 
 @ingest.command("carmenes")
@@ -218,7 +265,7 @@ def ingest_carmenes(ctx: click.Context, replace: bool, **options) -> None:
 
     Example: xcat ingest carmenes cif20.Mother.v01.csv
     """
-    run_file(ctx, "carmenes", replace, **options)
+    _run_file(ctx, "carmenes", replace, **options)
 
 
 @ingest.command("muwclass")
@@ -233,7 +280,7 @@ def ingest_muwclass(ctx: click.Context, replace: bool, **options) -> None:
 
     Example: xcat ingest muwclass NGC3532_2mass.csv --name ngc3532_2mass
     """
-    run_file(ctx, "muwclass", replace, **options)
+    _run_file(ctx, "muwclass", replace, **options)
 
 
 @ingest.command("regions")
@@ -245,7 +292,7 @@ def ingest_regions(ctx: click.Context, replace: bool, **options) -> None:
 
     Example: xcat ingest regions M101_daoclean_f555w_acs_fk5.reg --name hst_f555w
     """
-    run_file(ctx, "regions", replace, **options)
+    _run_file(ctx, "regions", replace, **options)
 
 
 @ingest.command("hst")
@@ -272,7 +319,7 @@ def ingest_hst(ctx: click.Context, replace: bool, **options) -> None:
     """
     from xcat.jobs.photometry import PhotometryJob
 
-    run_job(ctx, PhotometryJob(**options), replace=replace)
+    _run(ctx, PhotometryJob(**options), replace=replace)
 
 
 # ----------------------------------------------------------------------- products
@@ -302,7 +349,7 @@ def _kind_option(name: str, spec: dict, help_key: str = "help"):
 def _run_product(ctx: click.Context, kind: str, replace: bool, **options) -> None:
     from xcat.jobs.products.ingest import ProductJob
 
-    run_job(ctx, ProductJob(kind=kind, **options), replace=replace)
+    _run(ctx, ProductJob(kind=kind, **options), replace=replace)
 
 
 @ingest.command("product")
@@ -351,4 +398,3 @@ def products(ctx: click.Context, fmt: str, out: str | None) -> None:
 
     with open_store(ctx) as store:
         show(list_products(store), fmt, out)
-
