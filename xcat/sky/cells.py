@@ -218,6 +218,8 @@ def unit_pairs(ra1: np.ndarray, dec1: np.ndarray, h1: np.ndarray, blocks: list[n
         return e, e, np.empty(0), np.empty(0)
     m = min(margin_order(radius_deg), healpix.MAX_ORDER)
     step = (chunk or CHUNK) if m >= MIN_ORDER else max(1, 4_000_000 // n2)
+    if len(blocks) > 1:  # one copy of the positions beats gathering block by block
+        ra2, dec2 = [np.concatenate(ra2)], [np.concatenate(dec2)]
     parts = []
     for s in range(0, len(ra1), step):
         stop = min(s + step, len(ra1))
