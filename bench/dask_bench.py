@@ -58,7 +58,7 @@ def cluster(workers: int) -> Any:
     import distributed
 
     c = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                 host="127.0.0.1", dashboard_address=None,
+                                 host="127.0.0.1", dashboard_address=":0",
                                  memory_limit=None)
     return c, distributed.Client(c)
 

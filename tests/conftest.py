@@ -103,7 +103,7 @@ def dask_client():
     """
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None,
+                                       host="127.0.0.1", dashboard_address=":0",
                                        memory_limit="2GiB")
     client = distributed.Client(cluster)
     try:

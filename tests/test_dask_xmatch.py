@@ -86,6 +86,8 @@ def test_a_run_on_the_cluster_is_an_ordinary_run(tiny, dask_client):
         stored = s.sql("SELECT count(*) AS n FROM xmatch_pairs JOIN xmatch_runs "
                        "USING (run_id) WHERE name = 'on_dask'")
     assert int(stored["n"][0]) == res.pairs.num_rows > 50
+    # the workers' candidate files are gone with their staging folder
+    assert not [p.name for p in (tiny / "runs").iterdir() if p.name.startswith(".staging")]
 
 
 def test_xray_catalogs_on_either_side(tmp_path, m101_csc_dir, dask_client):
@@ -117,7 +119,7 @@ def test_a_worker_that_dies_records_nothing(tiny, monkeypatch):
     # no retry: the first death of a worker fails its task (the default retries 3 times)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
-                                     dashboard_address=None) as cluster, \
+                                     dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client, xcat.Store.open(tiny) as s, \
             pytest.raises(XcatError, match="a Dask worker died while matching"):
         s.xmatch("l", "r", radius="3arcsec", density=False, name="killed", engine="dask",

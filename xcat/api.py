@@ -218,7 +218,7 @@ class Store(Database):
         opts = XmatchOptions(radius=arcsec(radius) if radius is not None else None,
                              sigma=sigma, **options)
         opts.validate()  # before a cluster is started
-        with scheduler_for(engine, client, scheduler, workers) as units:
+        with scheduler_for(self.path, engine, client, scheduler, workers) as units:
             opts.scheduler = units
             return xmatch(self, left, right, opts, name=name, record=record)
 

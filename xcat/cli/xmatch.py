@@ -89,7 +89,8 @@ def xmatch(ctx: click.Context, left: str, right: str, radius: str | None, sigma:
                          density_from=density_from, density_area=area, lr=lr,
                          completeness=completeness, threads=threads, max_pairs=max_pairs)
     opts.validate()  # before a cluster is started
-    with open_store(ctx) as store, scheduler_for(engine, None, scheduler, workers) as units:
+    with open_store(ctx) as store, \
+            scheduler_for(store.path, engine, None, scheduler, workers) as units:
         opts.scheduler = units
         res = run_xmatch(store, left, right, opts, name=name, record=not no_record)
     n_left = len(set(res.pairs.column("left_key").to_pylist()))

@@ -62,7 +62,7 @@ def client_for(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             client.close()
         return
     cluster = dist.LocalCluster(n_workers=workers or LOCAL_WORKERS, threads_per_worker=1,
-                                processes=True, host="127.0.0.1", dashboard_address=None)
+                                processes=True, host="127.0.0.1", dashboard_address=":0")
     client = dist.Client(cluster)
     try:
         yield client

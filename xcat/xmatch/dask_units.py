@@ -6,9 +6,11 @@ left rows of its unit (positions, errors, ``_healpix_29``: the left side is an X
 catalog, read once here) and reads the right partition and its margin cache from the
 store's files on the worker, so a right catalog far larger than this machine is never
 read here. (A right side read through SQL, such as an X-ray catalog, has no files of its
-own: its unit's rows travel with the task.) Candidates come back per unit and are scored
-here, because ranks, mutual best pairs and association probabilities need every
-candidate of a source; the run is recorded only when every unit has finished.
+own: its unit's rows travel with the task.) Each task writes its candidates as Parquet
+in a staging folder under the store's ``runs/``; they are read back here as the units
+finish and scored here, because ranks, mutual best pairs and association probabilities
+need every candidate of a source. The run is recorded only when every unit has
+finished; the staging folder is removed whatever happens.
 
 Why Dask directly and not LSDB's ``crossmatch(algorithm=...)``: xcat's units are its
 right partitions plus the left rows in them *and* the left rows in no right partition
@@ -25,18 +27,24 @@ Examples
 
 from __future__ import annotations
 
+import shutil
 import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from xcat.errors import XcatError
 from xcat.remote.cluster import check_paths, client_for, distributed
+from xcat.store import layout
 from xcat.store.faults import crash_point
+from xcat.store.upkeep import StagingLock
 from xcat.xmatch.engine import Candidates, Plan, RightSide, Rows, unit_candidates
 from xcat.xmatch.stored import StoredRight
 
@@ -56,21 +64,38 @@ class GivenUnit:
 
 
 def run_unit(left: Rows, left_h29: np.ndarray, right: RightSide, i: int, radius_deg: float,
-             n_inside: int, order: int) -> Candidates:
+             n_inside: int, order: int, out: str) -> int:
     """A Dask task: the candidates of one unit, left rows numbered within ``left`` (its
-    first ``n_inside`` rows lie in the partition, the others are orphans near it).
+    first ``n_inside`` rows lie in the partition, the others are orphans near it),
+    written as Parquet to ``out``; returns their number.
     """
     crash_point("dask_unit")
     n = len(left)
-    return unit_candidates(left, left_h29, right, i, radius_deg, np.arange(n_inside),
-                           np.arange(n_inside, n), order)
+    c = unit_candidates(left, left_h29, right, i, radius_deg, np.arange(n_inside),
+                        np.arange(n_inside, n), order)
+    pq.write_table(pa.table({"left": c.left, "right_sigma": c.right_sigma,
+                             "right_key": c.right_key, "sep": c.sep, "pa": c.pa}), out)
+    return len(c.left)
+
+
+def read_unit(path: Path) -> Candidates:
+    """A unit's candidates as :func:`run_unit` wrote them."""
+    t = pq.read_table(path)
+    return Candidates(t.column("left").to_numpy(), t.column("right_sigma").to_numpy(),
+                      t.column("right_key").combine_chunks(), t.column("sep").to_numpy(),
+                      t.column("pa").to_numpy())
 
 
 @dataclass
 class DaskUnits:
-    """Runs the units on the cluster of ``client`` (a ``distributed.Client``)."""
+    """Runs the units on the cluster of ``client`` (a ``distributed.Client``); the
+    workers write each unit's candidates as Parquet in a staging folder of the store at
+    ``root`` (``runs/.staging-dask-units-<token>/``, removed when the match ends; a
+    killed client's is a leftover the next write session removes).
+    """
 
     client: Any
+    root: Path
     #: Tasks submitted so far (for the report).
     submitted: int = 0
 
@@ -79,37 +104,28 @@ class DaskUnits:
         """Submit one task per unit; yield each unit's candidates as it completes."""
         dist = distributed()
         files = isinstance(right, StoredRight)
-        if files:
-            assert isinstance(right, StoredRight)
-            check_paths(self.client, [right.cat.folder])
-        rows_of = {}
-        futures: list[Any] = []
         token = uuid.uuid4().hex[:12]
+        folder = layout.run_staging_dir(self.root, "dask-units", token)
+        # the store (for the candidates) and the right catalog's files (a registered HATS
+        # catalog may live elsewhere) must be seen by every worker
+        check_paths(self.client, [self.root] + ([right.cat.folder] if files else []))
+        rows_of: dict[str, np.ndarray] = {}
+        futures: list[Any] = []
         try:
-            for i in todo:
-                sub = np.concatenate([plan.inside[i], plan.orphans[i]])
-                rows = Rows(left.ra[sub], left.dec[sub], left.sigma[sub])
-                if files:
-                    side, at = right, i
-                else:
-                    own, margin = right.unit(i, radius_deg)
-                    side, at = GivenUnit(own, margin, right.lo[i:i + 1],
-                                         right.hi[i:i + 1]), 0
-                # the unit's left rows are part of its task (not scattered): a task whose
-                # worker dies is run again elsewhere, which scattered data would not allow
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", "Sending large graph")
-                    fut = self.client.submit(run_unit, rows, left_h29[sub], side, at,
-                                             radius_deg, len(plan.inside[i]), int(orders[i]),
-                                             pure=False, key=f"xcat-unit-{i}-{token}")
-                rows_of[fut.key] = sub
-                futures.append(fut)
-            self.submitted += len(futures)
-            for fut in dist.as_completed(futures):
-                c = fut.result()
-                c.left = rows_of.pop(fut.key)[c.left]
-                fut.release()
-                yield c
+            with StagingLock(self.root, token):
+                folder.mkdir(parents=True)
+                for i in todo:
+                    futures.append(self._submit(left, left_h29, right, radius_deg, plan, i,
+                                                int(orders[i]), folder, token, rows_of))
+                self.submitted += len(futures)
+                for fut in dist.as_completed(futures):
+                    fut.result()
+                    path = folder / f"{fut.key}.parquet"
+                    c = read_unit(path)
+                    path.unlink()
+                    c.left = rows_of.pop(fut.key)[c.left]
+                    fut.release()
+                    yield c
         except dist.KilledWorker as exc:
             raise XcatError("a Dask worker died while matching (it ran out of memory or was "
                             "killed; see the worker logs): nothing was recorded") from exc
@@ -119,14 +135,36 @@ class DaskUnits:
                             "): nothing was recorded") from exc
         finally:  # an error, a limit or Ctrl-C: the units still running are cancelled
             self.client.cancel([f for f in futures if f.key in rows_of])
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _submit(self, left: Rows, left_h29: np.ndarray, right: RightSide, radius_deg: float,
+                plan: Plan, i: int, order: int, folder: Path, token: str,
+                rows_of: dict[str, np.ndarray]) -> Any:
+        sub = np.concatenate([plan.inside[i], plan.orphans[i]])
+        rows = Rows(left.ra[sub], left.dec[sub], left.sigma[sub])
+        if isinstance(right, StoredRight):
+            side, at = right, i  # read on the worker
+        else:
+            own, margin = right.unit(i, radius_deg)
+            side, at = GivenUnit(own, margin, right.lo[i:i + 1], right.hi[i:i + 1]), 0
+        key = f"xcat-unit-{i}-{token}"
+        # the unit's left rows are part of its task (not scattered): a task whose worker
+        # dies is run again elsewhere, which scattered data would not allow
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Sending large graph")
+            fut = self.client.submit(run_unit, rows, left_h29[sub], side, at, radius_deg,
+                                     len(plan.inside[i]), order,
+                                     str(folder / f"{key}.parquet"), pure=False, key=key)
+        rows_of[key] = sub
+        return fut
 
 
 @contextmanager
-def scheduler_for(engine: str, client: Any = None, scheduler: str | None = None,
+def scheduler_for(root: Path, engine: str, client: Any = None, scheduler: str | None = None,
                   workers: int | None = None) -> Iterator[DaskUnits | None]:
-    """Where a match runs: None for ``engine="local"`` (the thread pool), else the units
-    on ``client``, on the scheduler at ``scheduler``, or on a local cluster of
-    ``workers`` processes started and closed here.
+    """Where a match on the store at ``root`` runs: None for ``engine="local"`` (the
+    thread pool), else the units on ``client``, on the scheduler at ``scheduler``, or on
+    a local cluster of ``workers`` processes started and closed here.
     """
     if engine == "local":
         if client is not None or scheduler is not None or workers is not None:
@@ -138,7 +176,7 @@ def scheduler_for(engine: str, client: Any = None, scheduler: str | None = None,
     if client is not None:
         if scheduler is not None or workers is not None:
             raise XcatError("give a Dask client, or --scheduler/--workers, not both")
-        yield DaskUnits(client)
+        yield DaskUnits(client, root)
         return
     with client_for(scheduler, workers) as made:
-        yield DaskUnits(made)
+        yield DaskUnits(made, root)
