@@ -68,6 +68,15 @@ def show(rows: Any, fmt: str = "table", out: str | None = None, *, max_rows: int
     emit(write_table(rows, fmt, out, max_rows=max_rows))
 
 
+def stacked(*decorators):
+    """Apply click decorators so that they list in the order given."""
+    def apply(f):
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+    return apply
+
+
 def rows_options(f):
     """Add ``--format`` and ``-o/--output`` to a command that prints rows."""
     f = click.option("-o", "--output", "out", default=None, help="Write to FILE.")(f)

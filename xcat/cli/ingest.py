@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from xcat.cli.app import cli, emit, open_store, rows_options, show
+from xcat.cli.app import cli, emit, open_store, rows_options, show, stacked
 from xcat.cli.ingest_hats import dask_options, dask_table_job, hats_command
 from xcat.cli.ingest_hats import invalid_option as _invalid_option
 from xcat.jobs.products.kinds import ProductKind, product_kinds
@@ -29,15 +29,6 @@ def ingest() -> None:
 
 
 ingest.add_command(hats_command)
-
-
-def _options(*decorators):
-    """Apply click decorators so that they list in the order given."""
-    def apply(f):
-        for d in reversed(decorators):
-            f = d(f)
-        return f
-    return apply
 
 
 def _run(ctx: click.Context, job, *, replace: bool = False, dry_run: bool = False) -> None:
@@ -58,7 +49,7 @@ def _from_source(ctx: click.Context, kind: str, *, file=None, cone=None, object_
     _run(ctx, job, replace=replace, dry_run=dry_run)
 
 
-_remote_options = _options(
+_remote_options = stacked(
     click.option("--cone", "cone", default=None,
                  help='Cone centre "RA DEC" (degrees, or sexagesimal "hh:mm:ss +dd:mm:ss").'),
     click.option("--object", "object_name", default=None,
@@ -182,7 +173,7 @@ def ingest_table(ctx: click.Context, files: tuple, replace: bool, max_rows: int 
 
 
 # ----------------------------------------------------------------------- counterparts
-_catalog_options = _options(
+_catalog_options = stacked(
     click.option("--name", default=None, help="Catalog name (default: the kind's, or "
                  "from the file name)."),
     click.option("--ra", default=None, help="RA column (default: the kind's)."),
@@ -196,7 +187,7 @@ _catalog_options = _options(
     click.option("--replace", is_flag=True, help="Replace a catalog of this name from "
                  "another source."),
     _invalid_option)
-_cone_options = _options(
+_cone_options = stacked(
     click.option("--cone", default=None, help='Cone centre "RA DEC" (deg or sexagesimal).'),
     click.option("--radius", default=None, help="Cone radius with a unit (2arcmin)."),
     click.option("--adql", default=None, help="Send this ADQL instead of the built query."),
@@ -323,7 +314,7 @@ def ingest_hst(ctx: click.Context, replace: bool, **options) -> None:
 
 
 # ----------------------------------------------------------------------- products
-_product_options = _options(
+_product_options = stacked(
     click.option("--name", default=None, help="Product name (default: from the file name)."),
     click.option("--key", default=None, help="Column holding the source key "
                  "(e.g. 'CSC ID'), matched to CATALOG's key."),
@@ -357,7 +348,7 @@ def _run_product(ctx: click.Context, kind: str, replace: bool, **options) -> Non
 @click.option("--kind", "kind", required=True, type=click.Choice(list(product_kinds())),
               help="What the table holds.")
 @_product_options
-@_options(*(_kind_option(name, spec, "product_help") for k in product_kinds().values()
+@stacked(*(_kind_option(name, spec, "product_help") for k in product_kinds().values()
             for name, spec in k.options.items() if "product_help" in spec))
 @click.pass_context
 def ingest_product(ctx: click.Context, kind: str, replace: bool, **options) -> None:
@@ -377,7 +368,7 @@ def _product_command(spec: ProductKind) -> None:
         _run_product(ctx, spec.kind, replace, **options)
 
     extra = [_kind_option(name, o) for name, o in spec.options.items()]
-    ingest.command(spec.command, help=spec.command_help)(_options(
+    ingest.command(spec.command, help=spec.command_help)(stacked(
         click.argument("file", type=FILE), _product_options, *extra)(run_kind))
 
 

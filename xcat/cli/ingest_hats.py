@@ -9,25 +9,16 @@ from pathlib import Path
 
 import click
 
-from xcat.cli.app import emit
+from xcat.cli.app import emit, stacked
 from xcat.errors import XcatError
 from xcat.jobs.base import Job
-
-
-def _options(*decorators):
-    def apply(f):
-        for d in reversed(decorators):
-            f = d(f)
-        return f
-    return apply
-
 
 invalid_option = click.option(
     "--invalid-as-null", is_flag=True, help="Store negative, infinite or non-numeric "
     "energy fluxes and positional errors as NULL (with a warning) instead of refusing "
     "the file.")
 
-dask_options = _options(
+dask_options = stacked(
     click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
                  show_default=True, help="dask: build the catalog with hats-import's "
                  "pipeline on a Dask cluster (inputs too large for one machine; CSV or "
