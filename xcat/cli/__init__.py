@@ -8,6 +8,7 @@ from xcat.cli import (  # noqa: F401  (each module registers its commands)
     ingest,
     output,
     science,
+    serve,
     xmatch,
 )
 from xcat.cli.app import cli, main

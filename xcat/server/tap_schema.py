@@ -1,0 +1,198 @@
+"""TAP_SCHEMA (schemas, tables, columns, keys, key_columns) built from the store: every
+catalog, view and table of the store's ``main`` schema except xcat's internals, with the
+unit, UCD and description of each column from the store's column metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from xcat.store import registry
+
+#: Relations of the store that are bookkeeping, not data (never served).
+INTERNAL = {"schema_migrations", "store_info", "xmatch_pairs_legacy"}
+INTERNAL_PREFIXES = ("stg_",)
+#: Foreign keys served in TAP_SCHEMA.keys: (from table, to table, [(from col, to col)]).
+LINKS = [("xmatch_pairs", "xmatch_runs", [("run_id", "run_id")])]
+
+#: DuckDB type → (TAP datatype, arraysize).
+TYPES = {
+    "BOOLEAN": ("BOOLEAN", None), "TINYINT": ("SHORT", None), "SMALLINT": ("SHORT", None),
+    "INTEGER": ("INTEGER", None), "BIGINT": ("BIGINT", None), "HUGEINT": ("BIGINT", None),
+    "UTINYINT": ("SHORT", None), "USMALLINT": ("INTEGER", None),
+    "UINTEGER": ("BIGINT", None), "UBIGINT": ("BIGINT", None),
+    "FLOAT": ("REAL", None), "DOUBLE": ("DOUBLE", None), "DATE": ("TIMESTAMP", None),
+    "TIMESTAMP": ("TIMESTAMP", None), "TIMESTAMP WITH TIME ZONE": ("TIMESTAMP", None),
+}
+
+
+def tap_type(duck: str) -> tuple[str, str | None]:
+    """TAP datatype and arraysize of a DuckDB column type."""
+    if duck in TYPES:
+        return TYPES[duck]
+    if duck.startswith("DECIMAL"):
+        return "DOUBLE", None
+    return "VARCHAR", "*"
+
+
+@dataclass
+class Table:
+    """One served table with its columns (TAP_SCHEMA.columns rows)."""
+
+    name: str
+    kind: str  # "table" or "view"
+    description: str
+    columns: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Schema:
+    """What TAP serves."""
+
+    tables: dict[str, Table]
+    column_rows: list[tuple[Any, ...]]
+
+    def names(self) -> set[str]:
+        """Names of the served tables."""
+        return set(self.tables)
+
+    def links(self) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+        """(key id, from table, to table, column pairs) of links both ends of which exist."""
+        out = []
+        for src, dst, cols in LINKS + self._detection_links():
+            if src in self.tables and dst in self.tables:
+                out.append((f"{src}__{dst}", src, dst, cols))
+        return out
+
+    def _detection_links(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        out = []
+        for name in self.tables:
+            parent = name.removesuffix("_detections")
+            if parent != name and parent in self.tables and "name" in {
+                    c["column_name"] for c in self.tables[name].columns}:
+                out.append((name, parent, [("name", "name")]))
+        return out
+
+    def arrow(self) -> dict[str, pa.Table]:
+        """The five TAP_SCHEMA tables as Arrow, by the names the translator uses."""
+        schemas = pa.table({
+            "schema_name": ["main", "TAP_SCHEMA"],
+            "description": ["The xcat store: catalogs, views, cross-match runs",
+                            "Description of the tables served here (TAP 1.1)"],
+            "utype": [None, None], "schema_index": [0, 1]})
+        rows: dict[str, list[Any]] = {k: [] for k in (
+            "schema_name", "table_name", "table_type", "description", "utype", "table_index")}
+        cols: dict[str, list[Any]] = {k: [] for k in (
+            "table_name", "column_name", "datatype", "arraysize", "xtype", "size",
+            "description", "utype", "unit", "ucd", "indexed", "principal", "std",
+            "column_index")}
+        for i, t in enumerate(sorted(self.tables.values(), key=lambda t: t.name)):
+            for k, v in zip(rows, ("main", t.name, t.kind, t.description, None, i),
+                            strict=True):
+                rows[k].append(v)
+            for c in t.columns:
+                for k in cols:
+                    cols[k].append(c.get(k))
+        for name, columns in TAP_SCHEMA_COLUMNS.items():
+            rows["schema_name"].append("TAP_SCHEMA")
+            rows["table_name"].append(f"TAP_SCHEMA.{name}")
+            rows["table_type"].append("table")
+            rows["description"].append(f"TAP_SCHEMA {name}")
+            rows["utype"].append(None)
+            rows["table_index"].append(len(rows["table_index"]))
+            for j, cname in enumerate(columns):
+                for k, v in (("table_name", f"TAP_SCHEMA.{name}"), ("column_name", cname),
+                             ("datatype", "INTEGER" if cname.endswith(("index", "size",
+                              "indexed", "principal", "std")) else "VARCHAR"),
+                             ("arraysize", None), ("xtype", None), ("size", None),
+                             ("description", None), ("utype", None), ("unit", None),
+                             ("ucd", None), ("indexed", 0), ("principal", 1), ("std", 1),
+                             ("column_index", j)):
+                    cols[k].append(v)
+        keys: dict[str, list[Any]] = {k: [] for k in (
+            "key_id", "from_table", "target_table", "description", "utype")}
+        key_cols: dict[str, list[Any]] = {"key_id": [], "from_column": [], "target_column": []}
+        for key_id, src, dst, pairs in self.links():
+            for k, v in zip(keys, (key_id, src, dst, f"{src} rows of a {dst} row", None),
+                            strict=True):
+                keys[k].append(v)
+            for a, b in pairs:
+                key_cols["key_id"].append(key_id)
+                key_cols["from_column"].append(a)
+                key_cols["target_column"].append(b)
+        string = pa.string()
+        return {
+            "tap_schema__schemas": schemas,
+            "tap_schema__tables": pa.table(rows),
+            "tap_schema__columns": pa.table(cols),
+            "tap_schema__keys": pa.table({k: pa.array(v, string) for k, v in keys.items()}),
+            "tap_schema__key_columns": pa.table(
+                {k: pa.array(v, string) for k, v in key_cols.items()}),
+        }
+
+
+#: Columns of the TAP_SCHEMA tables themselves (TAP 1.1 section 4).
+TAP_SCHEMA_COLUMNS = {
+    "schemas": ["schema_name", "description", "utype", "schema_index"],
+    "tables": ["schema_name", "table_name", "table_type", "description", "utype",
+               "table_index"],
+    "columns": ["table_name", "column_name", "datatype", "arraysize", "xtype", "size",
+                "description", "utype", "unit", "ucd", "indexed", "principal", "std",
+                "column_index"],
+    "keys": ["key_id", "from_table", "target_table", "description", "utype"],
+    "key_columns": ["key_id", "from_column", "target_column"],
+}
+
+RELATIONS = """
+SELECT table_name, table_type FROM information_schema.tables
+WHERE table_catalog = current_database() AND table_schema = 'main' ORDER BY table_name
+"""
+COLUMNS = """
+SELECT table_name, column_name, data_type, ordinal_position FROM information_schema.columns
+WHERE table_catalog = current_database() AND table_schema = 'main'
+ORDER BY table_name, ordinal_position
+"""
+
+
+def served(name: str) -> bool:
+    """Whether a relation of the store is served (not xcat's bookkeeping)."""
+    return name not in INTERNAL and not name.startswith(INTERNAL_PREFIXES)
+
+
+def read(con: duckdb.DuckDBPyConnection) -> Schema:
+    """The served tables of the store attached on ``con`` with their column metadata."""
+    meta: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+    for cat, name, unit, ucd, desc in con.execute(
+            "SELECT * FROM (" + registry.COLUMN_METADATA + ")").fetchall():
+        meta[(cat, name)] = (unit, ucd, desc)
+    rows = registry.column_rows(con)
+    by_name: dict[str, tuple[Any, Any, Any]] = {}
+    for name, unit, ucd, desc in rows:
+        by_name.setdefault(name, (unit, ucd, desc))
+    tables = {}
+    for name, kind in con.execute(RELATIONS).fetchall():
+        if served(name):
+            tables[name] = Table(name, "view" if kind == "VIEW" else "table",
+                                 f"xcat {'view' if kind == 'VIEW' else 'table'} {name}")
+    catalogs = {r["name"]: r for r in registry.catalog_rows(con)}
+    for name, row in catalogs.items():
+        if name in tables:
+            tables[name].description = f"catalog {name} ({row.get('kind', '')}, " \
+                f"{row.get('rows', '?')} rows; source {row.get('source', '?')})"
+    for table, column, dtype, pos in con.execute(COLUMNS).fetchall():
+        if table not in tables:
+            continue
+        unit, ucd, desc = meta.get((table, column)) or by_name.get(column) or (None,) * 3
+        datatype, arraysize = tap_type(dtype)
+        tables[table].columns.append({
+            "table_name": table, "column_name": column, "datatype": datatype,
+            "arraysize": arraysize, "xtype": None, "size": None, "description": desc,
+            "utype": None, "unit": unit, "ucd": ucd,
+            "indexed": int(column in ("ra", "dec", "_healpix_29")),
+            "principal": int(not column.startswith("_")), "std": 0,
+            "column_index": int(pos)})
+    return Schema(tables, rows)
