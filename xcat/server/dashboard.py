@@ -71,6 +71,14 @@ FROM source_flags GROUP BY rule ORDER BY rule
 """
 #: matplotlib's pyplot is not thread-safe; requests run in a thread pool.
 FIGURE_LOCK = threading.Lock()
+#: The four standard figures of ``xcat report``, with their captions.
+CAPTIONS = {
+    "hr-lx": "Hardness ratio against log Lx; shaded: the SNR rule; arrows: upper limits",
+    "hr-hr": "Hardness ratios, coloured by the intra- (left) and inter-observation (right) "
+             "variability probability",
+    "xlf": "Cumulative luminosity function; arrows: upper limits",
+    "sky": "Sources around the centre of the host",
+}
 #: Export formats offered for the host's samples (every format of the table writer).
 EXPORTS = [f for f in FORMATS if f != "table"]
 
@@ -166,15 +174,24 @@ def _host(root: Path, name: str) -> Response:
                             for f in EXPORTS]})
         counts = store.sql(resources.read_sql("reports/class_counts.sql"),
                            {"host_name": host})
-        dist = h.get("distance_mpc")
         return render(
             "host.html", title=f"xcat: {host}", host=host, url=url,
-            distance=None if dist is None or dist != dist else f"{dist:.3g} Mpc",
-            distance_method=h.get("distance_method") or "method unknown",
-            distance_ref=h.get("distance_ref") or "no reference",
-            class_counts=table(counts, "class-table"),
-            figures=[{"name": f, "url": f"{url}/figures/{f}.png"} for f in plots.FIGURES],
+            distance=_distance(h), class_counts=table(counts, "class-table"),
+            figures=[{"name": f, "url": f"{url}/figures/{f}.png", "caption": text}
+                     for f, text in CAPTIONS.items()],
             samples=samples)
+
+
+def _distance(h: Any) -> str:
+    """The adopted distance as the report words it."""
+    def given(key: str) -> Any:
+        v = h.get(key)
+        return None if v is None or (isinstance(v, float) and v != v) else v
+
+    if given("distance_mpc") is None:
+        return "unknown"
+    return (f"{h['distance_mpc']:.3g} Mpc ({given('distance_method') or 'method unknown'}; "
+            f"{given('distance_ref') or 'no reference'})")
 
 
 def _figure(root: Path, name: str, figure: str) -> Response:

@@ -107,8 +107,7 @@ def _paged(rows: Any, query: dict[str, str], params: dict[str, Any], base: str,
         if sort not in rows.colnames:
             raise XcatError(f"no column '{sort}' to sort by (columns: "
                             f"{', '.join(rows.colnames)})")
-        rows = rows.copy(copy_data=False)
-        rows.sort(sort, reverse=order == "desc")
+        rows = rows[sorted_index(rows[sort], descending=order == "desc")]
     n_pages = max(1, -(-len(rows) // PER_PAGE))
     try:
         page = min(max(1, int(query.get("page", "1"))), n_pages)
@@ -130,6 +129,32 @@ def _paged(rows: Any, query: dict[str, str], params: dict[str, Any], base: str,
         "downloads": [{"fmt": f, "url": f"{base}/download.{f}?" + urlencode(keep)}
                       for f in FORMATS if f != "table"],
     }
+
+
+def sorted_index(col: Any, *, descending: bool) -> Any:
+    """Row order sorting ``col`` (stable), missing values (masked or NaN) last either way."""
+    import numpy as np
+
+    data = np.ma.getdata(col)
+    missing = np.ma.getmaskarray(col).copy()
+    if data.dtype.kind == "f":
+        missing |= np.isnan(data)
+    present = np.flatnonzero(~missing)
+    keys = _negated(data[present]) if descending else data[present]  # ties keep their order
+    order = present[np.argsort(keys, kind="stable")]
+    return np.concatenate([order, np.flatnonzero(missing)])
+
+
+def _negated(values: Any) -> Any:
+    """Keys that sort ``values`` in descending order (numbers negated, text ranked)."""
+    import numpy as np
+
+    if values.dtype.kind in "iuf":
+        return -values.astype(float)
+    if values.dtype.kind == "b":
+        return ~values
+    _, ranks = np.unique(values, return_inverse=True)
+    return -ranks
 
 
 def _download(root: Path, name: str, fmt: str, query: dict[str, str]) -> Response:
