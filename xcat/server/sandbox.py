@@ -3,7 +3,8 @@
 Each query gets its own in-memory connection that ATTACHes the store's file READ_ONLY
 for the query's length only (no lock held while idle, see ``DESIGN.md``, "Sharing the
 store"), the store's views set up, TAP_SCHEMA registered; then file access is limited
-to the store's folder (``allowed_directories``, which the Parquet views need), external
+to the folders the store's Parquet views read (``allowed_directories``: ``catalogs/``,
+``runs/``, catalogs registered in place), external
 access and extension loading are switched off and the configuration is locked. A timer
 interrupts a query that runs longer than the time limit; at most ``cap`` rows are read.
 
@@ -26,7 +27,7 @@ import pyarrow as pa
 
 from xcat.errors import XcatError
 from xcat.server import tap_schema
-from xcat.store import connection, layout, upkeep
+from xcat.store import connection, layout, registry, upkeep
 from xcat.store.results import column_info, describe
 from xcat.store.sql import sql_error_message
 
@@ -111,6 +112,19 @@ class Sandbox:
         return describe(table, column_info(schema.column_rows)), overflow
 
 
+def data_dirs(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+    """The folders the store's views read: ``catalogs/``, ``runs/`` and any catalog
+    registered in place outside the store (each as given and resolved).
+    """
+    dirs = [root / layout.CATALOGS_DIR, root / layout.RUNS_DIR]
+    for row in registry.catalog_rows(con):
+        where = root / row["path"]
+        if not where.is_relative_to(root):
+            dirs.append(where)
+    out = {str(d) + "/" for d in dirs} | {os.path.realpath(d) + "/" for d in dirs}
+    return sorted(out)
+
+
 class _Session:
     """One sandboxed connection: attach, lock down, (query), detach and close."""
 
@@ -132,8 +146,7 @@ class _Session:
             if self.schema is not None:
                 for name, table in self.schema.arrow().items():
                     con.register(name, table)
-                dirs = sorted({str(box.root) + "/", os.path.realpath(box.root) + "/"})
-                con.execute("SET allowed_directories = $dirs", {"dirs": dirs})
+                con.execute("SET allowed_directories = $dirs", {"dirs": data_dirs(con, box.root)})
                 for statement in LOCKDOWN:
                     con.execute(statement)
         except BaseException:
