@@ -5,7 +5,9 @@
   figures as PNG routes, exports in every format);
 - ``/samples/<name>``: a saved sample with its parameters as a form, results paged and
   sorted, downloads in every format (:mod:`.dashboard_samples`);
-- ``/query``: one read-only SELECT with its results and timing (:mod:`.dashboard_query`).
+- ``/query``: one read-only SELECT with its results and timing (:mod:`.dashboard_query`);
+- ``/classify``: the visual-inspection queue; recording a class needs a token
+  (:mod:`.dashboard_classify`).
 
 Every request opens the store read-only (:func:`.dashboard_base.read_store`); values
 are bound in SQL and every page is autoescaped Jinja2.
@@ -35,7 +37,7 @@ from xcat.output.figures import make_figure
 from xcat.output.report import REPORT_SAMPLES, build_report
 from xcat.output.samples import list_samples, run_sample
 from xcat.output.select import limit_confidence
-from xcat.server import dashboard_query, dashboard_samples
+from xcat.server import dashboard_classify, dashboard_query, dashboard_samples
 from xcat.server.dashboard_base import NotFoundError, guarded, read_store, render, table
 
 #: Newest cross-match runs shown on the overview.
@@ -110,6 +112,7 @@ def routes(store_root: Path, tokens: dict[str, str] | None = None) -> list[BaseR
         Route("/hosts/{name}/report.html", guarded(report), name="dashboard_report"),
         *dashboard_samples.routes(root),
         *dashboard_query.routes(root),
+        *dashboard_classify.routes(root, tokens),
     ]
 
 

@@ -46,9 +46,9 @@ def table(rows: Any, table_id: str, max_rows: int = PAGE_ROWS) -> Markup:
     return Markup(write_table(rows, "html", max_rows=max_rows, table_id=table_id))
 
 
-def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """The template ``name`` with ``context`` (values escaped unless already Markup)."""
-    text = ENV.get_template(name).render(version=__version__, **context)
+def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """The template ``template`` with ``context`` (values escaped unless already Markup)."""
+    text = ENV.get_template(template).render(version=__version__, **context)
     return HTMLResponse(text, status_code=status)
 
 
