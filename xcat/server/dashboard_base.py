@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -41,13 +40,17 @@ def read_store(root: Path) -> Iterator[Store]:
         store.close()
 
 
-def table(rows: Any, table_id: str, max_rows: int = PAGE_ROWS) -> Markup:
-    """An HTML table of ``rows`` through :func:`write_table` (which escapes every cell)."""
-    return Markup(write_table(rows, "html", max_rows=max_rows, table_id=table_id))
+def table(rows: Any, table_id: str, max_rows: int = PAGE_ROWS) -> str:
+    """An HTML table of ``rows`` through :func:`write_table`, which escapes every name and
+    cell: the templates insert it with ``|safe`` (the only values they do not escape).
+    """
+    return write_table(rows, "html", max_rows=max_rows, table_id=table_id)
 
 
 def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """The template ``template`` with ``context`` (values escaped unless already Markup)."""
+    """The template ``template`` with ``context`` (every value escaped, except the
+    tables of :func:`table` marked ``|safe``).
+    """
     text = ENV.get_template(template).render(version=__version__, **context)
     return HTMLResponse(text, status_code=status)
 

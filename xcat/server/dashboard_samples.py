@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import numpy as np
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -133,8 +134,6 @@ def _paged(rows: Any, query: dict[str, str], params: dict[str, Any], base: str,
 
 def sorted_index(col: Any, *, descending: bool) -> Any:
     """Row order sorting ``col`` (stable), missing values (masked or NaN) last either way."""
-    import numpy as np
-
     data = np.ma.getdata(col)
     missing = np.ma.getmaskarray(col).copy()
     if data.dtype.kind == "f":
@@ -147,8 +146,6 @@ def sorted_index(col: Any, *, descending: bool) -> Any:
 
 def _negated(values: Any) -> Any:
     """Keys that sort ``values`` in descending order (numbers negated, text ranked)."""
-    import numpy as np
-
     if values.dtype.kind in "iuf":
         return -values.astype(float)
     if values.dtype.kind == "b":
