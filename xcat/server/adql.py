@@ -28,6 +28,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from xcat.errors import XcatError
+from xcat.server import adql_cone
 from xcat.server import adql_geometry as geo
 
 #: TAP_SCHEMA tables, as the sandbox names the Arrow tables it registers.
@@ -80,6 +81,8 @@ class Query:
     top: int | None
     tables: set[str] = field(default_factory=set)
     tree: exp.Expr | None = None
+    #: A cone that ``Store.cone`` answers (its rows registered as ``adql_cone.HITS``).
+    cone: adql_cone.Cone | None = None
 
 
 def _where(node: exp.Expr) -> str:
@@ -194,11 +197,20 @@ def _tap_schema(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def translate(text: str, known: Iterable[str]) -> Query:
-    """Check ADQL ``text`` and translate it to DuckDB SQL."""
+def translate(text: str, known: Iterable[str],
+              cones: dict[str, list[str]] | None = None) -> Query:
+    """Check ADQL ``text`` and translate it to DuckDB SQL.
+
+    ``cones`` (catalog → served columns) names the catalogs on which a cone constraint
+    takes the HEALPix-pruned path of ``Store.cone`` (see :mod:`xcat.server.adql_cone`).
+    """
     tree = parse(text)
     tables = check(tree, known)
     top = _top(tree)
+    found = adql_cone.plan(tree, cones) if cones else None
+    cone = None
+    if found is not None:
+        cone, tree = found
     for shape_node in list(tree.walk()):
         if geo.func_name(shape_node) in geo.SHAPES and not isinstance(
                 shape_node.parent, (exp.Anonymous, exp.Contains)):
@@ -209,4 +221,4 @@ def translate(text: str, known: Iterable[str]) -> Query:
         sql = tree.sql(dialect="duckdb", identify=True)
     except sqlglot.errors.SqlglotError as e:
         raise XcatError(f"cannot translate this ADQL: {e}") from None
-    return Query(sql=sql, top=top, tables=tables, tree=tree)
+    return Query(sql=sql, top=top, tables=tables, tree=tree, cone=cone)

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from xcat.api import Store
 from xcat.errors import XcatError
 from xcat.server import tap_schema
 from xcat.store import connection, layout, registry, upkeep
@@ -55,6 +56,8 @@ class Sandbox:
         self.wait = connection.default_wait() if wait is None else float(wait)
         self._meta: tuple[Any, tap_schema.Schema] | None = None
         self._meta_lock = threading.Lock()
+        self._store: Store | None = None
+        self._cone_lock = threading.Lock()
 
     # ------------------------------------------------------------------ metadata
     def _state(self) -> tuple[Any, ...]:
@@ -79,16 +82,26 @@ class Sandbox:
             return value
 
     # ------------------------------------------------------------------ sessions
-    def _session(self, schema: tap_schema.Schema | None = None) -> _Session:
-        return _Session(self, schema)
+    def _session(self, schema: tap_schema.Schema | None = None,
+                 extra: dict[str, pa.Table] | None = None) -> _Session:
+        return _Session(self, schema, extra)
 
-    def run(self, sql: str, *, cap: int) -> tuple[pa.Table, bool]:
+    def cone(self, catalog: str, ra: float, dec: float, radius: float) -> pa.Table:
+        """Rows of ``catalog`` in a cone, through ``Store.cone`` (HEALPix-pruned)."""
+        with self._cone_lock:
+            if self._store is None:
+                self._store = Store.open(self.root, read_only=True, wait=self.wait)
+            return self._store.cone(catalog, ra, dec, radius, output="arrow")
+
+    def run(self, sql: str, *, cap: int,
+            extra: dict[str, pa.Table] | None = None) -> tuple[pa.Table, bool]:
         """Run checked DuckDB ``sql``; return at most ``cap`` rows and whether more exist.
 
-        Columns carry unit/UCD/description from the store's column metadata.
+        ``extra`` Arrow tables are registered by name first (a cone's rows). Columns carry
+        unit/UCD/description from the store's column metadata.
         """
         schema = self.schema()
-        with self._session(schema) as con:
+        with self._session(schema, extra) as con:
             timer = threading.Timer(self.timeout_s, con.interrupt)
             timer.start()
             try:
@@ -128,9 +141,11 @@ def data_dirs(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
 class _Session:
     """One sandboxed connection: attach, lock down, (query), detach and close."""
 
-    def __init__(self, box: Sandbox, schema: tap_schema.Schema | None = None):
+    def __init__(self, box: Sandbox, schema: tap_schema.Schema | None = None,
+                 extra: dict[str, pa.Table] | None = None):
         self.box = box
         self.schema = schema
+        self.extra = extra or {}
         self.con: duckdb.DuckDBPyConnection | None = None
         self.turn: Any = None
 
@@ -144,7 +159,7 @@ class _Session:
                               tell=log.info)
             upkeep.session(con, box.root, box.db_file, write=False)
             if self.schema is not None:
-                for name, table in self.schema.arrow().items():
+                for name, table in {**self.schema.arrow(), **self.extra}.items():
                     con.register(name, table)
                 con.execute("SET allowed_directories = $dirs", {"dirs": data_dirs(con, box.root)})
                 for statement in LOCKDOWN:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from xcat.errors import XcatError
-from xcat.server import adql, tap_formats, vosi
+from xcat.server import adql, adql_cone, tap_formats, vosi
 from xcat.server.sandbox import Sandbox
 
 log = logging.getLogger("xcat.server")
@@ -34,6 +34,8 @@ class TapService:
 
     sandbox: Sandbox
     max_rows: int = DEFAULT_MAX_ROWS
+    #: Answer cone constraints with ``Store.cone`` (False: plain SQL, for comparisons).
+    pruned: bool = True
 
     def query(self, params: dict[str, str]) -> tuple[bytes, str]:
         """Run one sync request: (body, media type); ``XcatError`` for the client's errors."""
@@ -58,9 +60,13 @@ class TapService:
                 raise XcatError("MAXREC must be >= 0")
             maxrec = min(maxrec, self.max_rows)
         schema = self.sandbox.schema()
-        query = adql.translate(text, schema.names())
+        query = adql.translate(text, schema.names(), schema.catalogs if self.pruned else None)
         cap = maxrec if query.top is None else min(query.top, maxrec)
-        table, more = self.sandbox.run(query.sql, cap=cap)
+        extra = {}
+        if query.cone is not None:
+            c = query.cone
+            extra[adql_cone.HITS] = self.sandbox.cone(c.catalog, c.ra, c.dec, c.radius)
+        table, more = self.sandbox.run(query.sql, cap=cap, extra=extra)
         overflow = more and (query.top is None or query.top > cap)
         return tap_formats.render(table, overflow, fmt, text), fmt[1]
 

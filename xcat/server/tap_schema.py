@@ -55,6 +55,8 @@ class Schema:
 
     tables: dict[str, Table]
     column_rows: list[tuple[Any, ...]]
+    #: Catalogs of the registry with ra/dec (``Store.cone`` answers cones on them).
+    catalogs: dict[str, list[str]] = field(default_factory=dict)
 
     def names(self) -> set[str]:
         """Names of the served tables."""
@@ -195,4 +197,9 @@ def read(con: duckdb.DuckDBPyConnection) -> Schema:
             "indexed": int(column in ("ra", "dec", "_healpix_29")),
             "principal": int(not column.startswith("_")), "std": 0,
             "column_index": int(pos)})
-    return Schema(tables, rows)
+    cones = {}
+    for name in catalogs:
+        columns = [c["column_name"] for c in tables.get(name, Table(name, "", "")).columns]
+        if "ra" in columns and "dec" in columns:
+            cones[name] = columns
+    return Schema(tables, rows, cones)
