@@ -235,3 +235,35 @@ def test_pruned_cone_path_equals_brute_force(tap_store, where):
     brute, _ = TapService(box, 1000, pruned=False).query(params)
     assert pruned == brute
     assert pruned.decode().splitlines()[0].split(",")[:3] == ["separation", "name", "ra"]
+
+
+def test_xcat_serve_command(tap_store, tmp_path):
+    """``xcat serve`` in a real process answers TAP on the port it was given; a missing
+    store is one error line.
+    """
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import fails
+
+    fails(tmp_path / "nostore", "serve", "--port", "1")
+    port = _free_port()
+    exe = Path(sys.executable).with_name("xcat")
+    proc = subprocess.Popen([str(exe), "--store", str(tap_store), "serve", "--port",
+                             str(port), "--max-rows", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/tap"
+        for _ in range(300):  # bounded: the server starts in a few seconds at most
+            try:
+                if CLIENT.get(f"{url}/availability").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = pyvo.dal.TAPService(url).search("SELECT name FROM csc")
+        assert len(res) == 5 and res.query_status == "OVERFLOW"  # --max-rows 5
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

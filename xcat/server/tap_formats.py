@@ -9,6 +9,7 @@ Units, UCDs and descriptions come from the Arrow field metadata the sandbox atta
 from __future__ import annotations
 
 import io
+import warnings
 from xml.sax.saxutils import escape, quoteattr
 
 import pyarrow as pa
@@ -57,9 +58,12 @@ def error_document(message: str) -> bytes:
 def _votable(table: pa.Table, overflow: bool, serialization: str, query: str) -> bytes:
     from astropy.io.votable import from_table
     from astropy.io.votable.tree import Info
+    from astropy.units import UnitsWarning
 
-    atable = to_astropy(table)
-    vot = from_table(atable)
+    with warnings.catch_warnings():  # units VOUnit deprecates (erg) are kept as stored
+        warnings.simplefilter("ignore", UnitsWarning)
+        atable = to_astropy(table)
+        vot = from_table(atable)
     res = vot.resources[0]
     res.type = "results"
     res.infos.append(Info(name="QUERY_STATUS", value="OK"))
@@ -70,7 +74,9 @@ def _votable(table: pa.Table, overflow: bool, serialization: str, query: str) ->
         if col.description:
             fld.description = col.description
     buf = io.BytesIO()
-    vot.to_xml(buf, tabledata_format=serialization)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnitsWarning)
+        vot.to_xml(buf, tabledata_format=serialization)
     out = buf.getvalue()
     if overflow:
         cut = out.rfind(b"</TABLE>") + len(b"</TABLE>")

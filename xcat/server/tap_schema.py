@@ -57,6 +57,9 @@ class Schema:
     column_rows: list[tuple[Any, ...]]
     #: Catalogs of the registry with ra/dec (``Store.cone`` answers cones on them).
     catalogs: dict[str, list[str]] = field(default_factory=dict)
+    #: Folders the store's views read (``allowed_directories`` of every query).
+    data_dirs: list[str] = field(default_factory=list)
+    _arrow: dict[str, pa.Table] | None = field(default=None, repr=False)
 
     def names(self) -> set[str]:
         """Names of the served tables."""
@@ -80,7 +83,14 @@ class Schema:
         return out
 
     def arrow(self) -> dict[str, pa.Table]:
-        """The five TAP_SCHEMA tables as Arrow, by the names the translator uses."""
+        """The five TAP_SCHEMA tables as Arrow, by the names the translator uses (built
+        once per schema).
+        """
+        if self._arrow is None:
+            self._arrow = self._build_arrow()
+        return self._arrow
+
+    def _build_arrow(self) -> dict[str, pa.Table]:
         schemas = pa.table({
             "schema_name": ["main", "TAP_SCHEMA"],
             "description": ["The xcat store: catalogs, views, cross-match runs",
