@@ -1,6 +1,6 @@
 """``xmatch --engine dask`` (issue 14): the same units, run as Dask tasks on a local
 cluster of 2 worker processes, give the same pairs and scores as the thread pool in every
-mode, on catalogs in many tiny partitions (edges, margins and orphans everywhere), with
+mode, on catalogs in many tiny partitions of 40 rows (edges, margins and orphans everywhere), with
 X-ray catalogs on either side (read through SQL: their units travel with the tasks), and
 a failed cluster records nothing.
 
@@ -40,7 +40,7 @@ SCORES = ("sep_arcsec", "norm_sep", "pa_deg", "match_radius_arcsec", "rho_arcsec
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """Left and right in partitions of at most 25 rows, 90-arcsec margins."""
+    """Left and right in partitions of at most 40 rows, 90-arcsec margins."""
     base = tmp_path_factory.mktemp("dask")
     ra1, dec1, ra2, dec2 = skies(21, n=1000)
     rng = np.random.default_rng(22)
@@ -51,7 +51,7 @@ def tiny(tmp_path_factory):
                           "e": rng.uniform(0.2, 1.5, len(ra)),
                           "r": rng.uniform(0.5, 3.0, len(ra))})
             pq.write_table(t, base / f"{name}.parquet")
-            s.ingest_table(base / f"{name}.parquet", name=name, key="id", max_rows=25,
+            s.ingest_table(base / f"{name}.parquet", name=name, key="id", max_rows=40,
                            margin="90arcsec")
     return root
 

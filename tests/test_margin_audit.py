@@ -44,6 +44,15 @@ def built(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler for the test (another test in this process may have
+    left a library's handler installed; ``uninterrupted`` leaves those alone)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture
 def root(built, tmp_path) -> Path:
     """A copy of the store, opened once at its new path (views re-pointed)."""
     root = tmp_path / "store"
@@ -170,7 +179,8 @@ def test_an_unrecorded_margin_is_a_leftover(root):
     assert not margin.margin_dir(folder(root)).exists()
 
 
-def test_ctrl_c_while_the_margin_is_built_changes_nothing(root, monkeypatch, tmp_path):
+def test_ctrl_c_while_the_margin_is_built_changes_nothing(root, monkeypatch, tmp_path,
+                                                          python_sigint):
     """KeyboardInterrupt half-way through writing the new margin: exit 130, one line,
     the store byte-identical (its .margin-<token> folder removed), the build stopped."""
     before = snapshot(root)
@@ -198,7 +208,7 @@ def test_ctrl_c_while_the_margin_is_built_changes_nothing(root, monkeypatch, tmp
     assert not list(folder(root).glob(".margin-*"))
 
 
-def test_ctrl_c_during_the_switch_waits_for_it(root, monkeypatch):
+def test_ctrl_c_during_the_switch_waits_for_it(root, monkeypatch, python_sigint):
     """Ctrl-C while the margins are switched (crash point ``margin_moved`` sending SIGINT)
     is held back until the switch is complete: exit 130, and the new margin is live."""
     monkeypatch.setattr(faults, "_SEEN", {})
@@ -241,7 +251,7 @@ def test_a_rebuild_killed_in_its_switch_is_put_right_on_the_next_open(root, poin
         assert snapshot(root) == before
 
 
-def test_uninterrupted_holds_ctrl_c_until_the_block_ends():
+def test_uninterrupted_holds_ctrl_c_until_the_block_ends(python_sigint):
     done = []
     with pytest.raises(KeyboardInterrupt), faults.uninterrupted():
         signal.raise_signal(signal.SIGINT)
