@@ -194,5 +194,7 @@ def test_query_shows_results_capped_with_timing(client):
     assert r.status_code == 200
     assert f"{ROW_CAP} rows (the first {ROW_CAP}; there are more)" in r.text
     assert r.text.count("<tr>") == ROW_CAP + 1  # the head and the capped rows
+    names = [line.split("</td>")[0] for line in r.text.split("<tr><td>")[1:]]
+    assert len(names) == ROW_CAP and names == sorted(names, reverse=True)  # query order kept
     bad = client.get("/query", params={"sql": "SELECT nope FROM csc"})
     assert bad.status_code == 400 and "nope" in bad.text
