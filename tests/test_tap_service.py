@@ -267,3 +267,26 @@ def test_xcat_serve_command(tap_store, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_mount_adds_routes_beside_tap(tap_store):
+    """``mount`` adds another route set (the dashboard) under a path or at ``/``."""
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from xcat.server.app import mount
+
+    def page(request):
+        return PlainTextResponse("page")
+
+    app = make_app(tap_store)
+    with TestClient(app) as client:
+        assert client.get("/", follow_redirects=False).headers["location"].endswith("/tap/")
+    mount(app, "/extra", [Route("/", page)])
+    mount(app, "/", [Route("/", page), Route("/other", page)])
+    with TestClient(app) as client:
+        assert client.get("/", follow_redirects=False).text == "page"
+        assert client.get("/other").text == "page"
+        assert client.get("/extra/").text == "page"
+        assert "<vosi:available>true" in client.get("/tap/availability").text

@@ -47,9 +47,18 @@ async def _home(request) -> RedirectResponse:
 
 
 def mount(app: Starlette, path: str, routes: list[BaseRoute]) -> None:
-    """Serve ``routes`` under ``path`` in ``app`` (ahead of the catch-all ``/`` route)."""
-    app.router.routes.insert(len(app.router.routes) - 1 if path != "/" else
-                             len(app.router.routes), Mount(path, routes=routes))
+    """Serve ``routes`` under ``path`` in ``app``.
+
+    Mounted at ``/`` (the dashboard), they replace the home page's redirect to ``/tap``;
+    elsewhere they go ahead of it.
+    """
+    home = [r for r in app.router.routes if getattr(r, "endpoint", None) is _home]
+    if path.rstrip("/") == "":
+        for r in home:
+            app.router.routes.remove(r)
+        app.router.routes.append(Mount("", routes=routes))
+        return
+    app.router.routes.insert(len(app.router.routes) - len(home), Mount(path, routes=routes))
 
 
 def run(app: Starlette, *, host: str = "127.0.0.1", port: int = 8000) -> None:
