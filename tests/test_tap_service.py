@@ -280,7 +280,7 @@ def test_mount_adds_routes_beside_tap(tap_store):
     def page(request):
         return PlainTextResponse("page")
 
-    app = make_app(tap_store)
+    app = make_app(tap_store, dashboard=False)  # the TAP service alone: / redirects to it
     with TestClient(app) as client:
         assert client.get("/", follow_redirects=False).headers["location"].endswith("/tap/")
     mount(app, "/extra", [Route("/", page)])

@@ -1,5 +1,6 @@
 """The HTTP app of ``xcat serve``: a Starlette application with the TAP service at
-``/tap``; other route sets (the dashboard) are added with :func:`mount`.
+``/tap`` and the dashboard at ``/`` (:mod:`xcat.server.dashboard`); other route sets are
+added with :func:`mount`.
 
 Examples
 --------
@@ -18,6 +19,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from xcat.server import tap
+from xcat.server.dashboard import routes as dashboard_routes
 from xcat.server.sandbox import Sandbox
 from xcat.store.db import Database
 
@@ -26,9 +28,12 @@ DEFAULT_TIMEOUT = 60.0
 
 
 def make_app(store_root: Path, *, max_rows: int = tap.DEFAULT_MAX_ROWS,
-             timeout_s: float = DEFAULT_TIMEOUT) -> Starlette:
+             timeout_s: float = DEFAULT_TIMEOUT, dashboard: bool = True,
+             tokens: dict[str, str] | None = None) -> Starlette:
     """The app serving the store at ``store_root`` (read-only; the store is brought up to
-    date once here when it needs it, as ``Store.open`` does).
+    date once here when it needs it, as ``Store.open`` does): TAP at ``/tap`` and, with
+    ``dashboard``, the dashboard at ``/`` (``tokens``: token -> person, who may record
+    classifications; None: read-only).
     """
     root = Path(os.path.abspath(store_root))  # noqa: PTH100
     Database.open(root).close()  # fails clearly on a missing store; re-points a moved one
@@ -39,6 +44,8 @@ def make_app(store_root: Path, *, max_rows: int = tap.DEFAULT_MAX_ROWS,
     app.state.store_root = root
     app.state.tap = service
     mount(app, "/tap", tap.routes(service))
+    if dashboard:
+        mount(app, "/", dashboard_routes(root, tokens))
     return app
 
 
