@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import xcat
+from xcat.remote.cluster import client_for
 
 SHARED_DATA = Path(os.environ.get("XCAT_SHARED_DATA",
                                   Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -98,16 +99,10 @@ def m101_host_dir(tmp_path_factory, m101_csc_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def dask_client():
-    """One local Dask cluster per test process: 2 worker processes on 127.0.0.1, one
-    thread each, no dashboard. Tests that use it are marked ``slow``.
+    """One local Dask cluster per test process, started as ``--engine dask`` starts one
+    (:func:`xcat.remote.cluster.client_for`: 2 worker processes on 127.0.0.1, one thread
+    each). Tests that use it are marked ``slow``.
     """
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=":0",
-                                       memory_limit="2GiB")
-    client = distributed.Client(cluster)
-    try:
+    pytest.importorskip("distributed")
+    with client_for(None, 2) as client:
         yield client
-    finally:
-        client.close()
-        cluster.close()
