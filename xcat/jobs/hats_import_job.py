@@ -244,10 +244,14 @@ class DaskInstall(Install):
 
     def _pipeline(self, client: Any, stage: Path, progress: bool) -> Path:
         """hats-import's catalog then margin pipelines; the catalog folder."""
-        from hats_import.catalog.arguments import ImportArguments
-        from hats_import.catalog.file_readers import get_file_reader
-        from hats_import.margin_cache.margin_cache_arguments import MarginCacheArguments
-        from hats_import.pipeline import pipeline_with_client
+        try:
+            from hats_import.catalog.arguments import ImportArguments
+            from hats_import.catalog.file_readers import get_file_reader
+            from hats_import.margin_cache.margin_cache_arguments import MarginCacheArguments
+            from hats_import.pipeline import pipeline_with_client
+        except ImportError as exc:
+            raise XcatError("--engine dask needs the dask extra: pip install 'xcat[dask]'"
+                            ) from exc
 
         schema_file = None
         if self.fmt == "csv":
