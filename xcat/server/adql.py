@@ -28,7 +28,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from xcat.errors import XcatError
-from xcat.server import adql_cone
+from xcat.server import adql_cone, tap_upload
 from xcat.server import adql_geometry as geo
 
 #: TAP_SCHEMA tables, as the sandbox names the Arrow tables it registers.
@@ -134,9 +134,12 @@ def _check_function(node: exp.Func) -> None:
     raise _refuse(f"function {node.sql_name()} is not allowed in ADQL here", node)
 
 
-def check(tree: exp.Expr, known: Iterable[str]) -> set[str]:
-    """Refuse anything but reading the ``known`` tables; return the tables read."""
+def check(tree: exp.Expr, known: Iterable[str], uploads: Iterable[str] = ()) -> set[str]:
+    """Refuse anything but reading the ``known`` tables (and ``TAP_UPLOAD.<name>`` for the
+    ``uploads``); return the tables read.
+    """
     known_l = {k.lower() for k in known}
+    uploads_l = {u.lower() for u in uploads}
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     read: set[str] = set()
     for node in tree.walk():
@@ -151,7 +154,11 @@ def check(tree: exp.Expr, known: Iterable[str]) -> set[str]:
             if node.catalog:
                 raise _refuse(f"unknown table {node.sql()[:60]}", node)
             schema, name = node.db, node.name
-            if schema:
+            if schema and schema.upper() == tap_upload.SCHEMA:
+                if name.lower() not in uploads_l:
+                    raise _refuse(f"unknown table {schema}.{name} (no such upload)", node)
+                read.add(f"{tap_upload.SCHEMA}.{name.lower()}")
+            elif schema:
                 if schema.upper() != TAP_SCHEMA or name.lower() not in TAP_SCHEMA_TABLES:
                     raise _refuse(f"unknown table {schema}.{name}", node)
                 read.add(f"{TAP_SCHEMA}.{name.lower()}")
@@ -183,7 +190,17 @@ def _top(tree: exp.Expr) -> int | None:
     return n
 
 
+def _flag(node: exp.Expr) -> int | None:
+    return int(node.this) if (isinstance(node, exp.Literal) and not node.is_string
+                              and node.this in ("0", "1")) else None
+
+
 def _geometry(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.EQ):  # CONTAINS(...) = 1 → the condition itself (joins use it)
+        for pred, other in ((node.this, node.expression), (node.expression, node.this)):
+            if geo.func_name(pred) in geo.PREDICATES and _flag(other) is not None:
+                cond = geo.condition(pred)
+                return exp.paren(cond) if _flag(other) else exp.Not(this=exp.paren(cond))
     name = geo.func_name(node)
     if name in geo.PREDICATES or name in geo.SCALARS:
         return geo.rewrite(node)
@@ -191,21 +208,28 @@ def _geometry(node: exp.Expr) -> exp.Expr:
 
 
 def _tap_schema(node: exp.Expr) -> exp.Expr:
-    if isinstance(node, exp.Table) and node.db and node.db.upper() == TAP_SCHEMA:
+    if isinstance(node, exp.Table) and node.db and node.db.upper() in (TAP_SCHEMA,
+                                                                        tap_upload.SCHEMA):
+        served = (tap_schema_name(node.name) if node.db.upper() == TAP_SCHEMA
+                  else tap_upload.relation(node.name))
         alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
-        return exp.Table(this=exp.to_identifier(tap_schema_name(node.name)), alias=alias)
+        return exp.Table(this=exp.to_identifier(served), alias=alias)
+    if (isinstance(node, exp.Column) and isinstance(node.args.get("db"), exp.Identifier)
+            and node.args["db"].name.upper() in (TAP_SCHEMA, tap_upload.SCHEMA)):
+        node = node.copy()  # TAP_UPLOAD.t.col: the table is already aliased as t
+        node.set("db", None)
     return node
 
 
 def translate(text: str, known: Iterable[str],
-              cones: dict[str, list[str]] | None = None) -> Query:
+              cones: dict[str, list[str]] | None = None, uploads: Iterable[str] = ()) -> Query:
     """Check ADQL ``text`` and translate it to DuckDB SQL.
 
     ``cones`` (catalog → served columns) names the catalogs on which a cone constraint
     takes the HEALPix-pruned path of ``Store.cone`` (see :mod:`xcat.server.adql_cone`).
     """
     tree = parse(text)
-    tables = check(tree, known)
+    tables = check(tree, known, uploads)
     top = _top(tree)
     found = adql_cone.plan(tree, cones) if cones else None
     cone = None

@@ -126,34 +126,46 @@ def _in_polygon(p: Shape, poly: Shape) -> exp.Expr:
     return _sql("s % 2 = 1", s=total)
 
 
-def contains(a: Shape, b: Shape) -> exp.Expr:
-    """``CONTAINS(a, b)`` as a 0/1 integer expression."""
+def contains_condition(a: Shape, b: Shape) -> exp.Expr:
+    """``CONTAINS(a, b)`` as a boolean condition.
+
+    A point in a circle also gets the declination band ``|dec - dec0| <= r`` (implied by
+    the distance, so never a row lost): with columns on both sides (an upload joined to
+    a catalog) DuckDB turns it into a range join instead of comparing every pair.
+    """
     if a.kind == "POINT" and b.kind == "CIRCLE":
-        cond = _sql("dist <= r", dist=distance(*a.args, *b.args[:2]), r=b.args[2])
-    elif a.kind == "POINT" and b.kind == "BOX":
-        cond = _in_box(a, b)
-    elif a.kind == "POINT" and b.kind == "POLYGON":
-        cond = _in_polygon(a, b)
-    elif a.kind == "CIRCLE" and b.kind == "CIRCLE":
-        cond = _sql("dist + r1 <= r2", dist=distance(*a.args[:2], *b.args[:2]),
-                    r1=a.args[2], r2=b.args[2])
-    else:
-        raise XcatError(f"CONTAINS({a.kind}, {b.kind}) is not supported "
-                        "(POINT in CIRCLE/BOX/POLYGON, CIRCLE in CIRCLE)")
-    return _as_int(cond)
-
-
-def intersects(a: Shape, b: Shape) -> exp.Expr:
-    """``INTERSECTS(a, b)`` as a 0/1 integer expression."""
-    if a.kind == "POINT":
-        return contains(a, b)
-    if b.kind == "POINT":
-        return contains(b, a)
+        return _sql("d BETWEEN d0 - r AND d0 + r AND dist <= r", d=a.args[1],
+                    d0=b.args[1], r=b.args[2], dist=distance(*a.args, *b.args[:2]))
+    if a.kind == "POINT" and b.kind == "BOX":
+        return _in_box(a, b)
+    if a.kind == "POINT" and b.kind == "POLYGON":
+        return _in_polygon(a, b)
     if a.kind == "CIRCLE" and b.kind == "CIRCLE":
-        return _as_int(_sql("dist <= r1 + r2", dist=distance(*a.args[:2], *b.args[:2]),
-                            r1=a.args[2], r2=b.args[2]))
+        return _sql("dist + r1 <= r2", dist=distance(*a.args[:2], *b.args[:2]),
+                    r1=a.args[2], r2=b.args[2])
+    raise XcatError(f"CONTAINS({a.kind}, {b.kind}) is not supported "
+                    "(POINT in CIRCLE/BOX/POLYGON, CIRCLE in CIRCLE)")
+
+
+def intersects_condition(a: Shape, b: Shape) -> exp.Expr:
+    """``INTERSECTS(a, b)`` as a boolean condition."""
+    if a.kind == "POINT":
+        return contains_condition(a, b)
+    if b.kind == "POINT":
+        return contains_condition(b, a)
+    if a.kind == "CIRCLE" and b.kind == "CIRCLE":
+        return _sql("dist <= r1 + r2", dist=distance(*a.args[:2], *b.args[:2]),
+                    r1=a.args[2], r2=b.args[2])
     raise XcatError(f"INTERSECTS({a.kind}, {b.kind}) is not supported "
                     "(POINT with any shape, CIRCLE with CIRCLE)")
+
+
+def condition(node: exp.Expr) -> exp.Expr:
+    """A CONTAINS or INTERSECTS node as a boolean condition (``pred = 1`` in ADQL)."""
+    args = _args(node)
+    if func_name(node) == "CONTAINS":
+        return contains_condition(shape(args[0]), shape(args[1]))
+    return intersects_condition(shape(args[0]), shape(args[1]))
 
 
 def rewrite(node: exp.Expr) -> exp.Expr:
@@ -162,10 +174,8 @@ def rewrite(node: exp.Expr) -> exp.Expr:
     """
     name = func_name(node)
     args = _args(node)
-    if name == "CONTAINS":
-        return contains(shape(args[0]), shape(args[1]))
-    if name == "INTERSECTS":
-        return intersects(shape(args[0]), shape(args[1]))
+    if name in PREDICATES:
+        return _as_int(condition(node))
     if name == "DISTANCE":
         if len(args) == 4:
             return distance(*args)

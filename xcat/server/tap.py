@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from xcat.errors import XcatError
-from xcat.server import adql, adql_cone, tap_formats, vosi
+from xcat.server import adql, adql_cone, tap_formats, tap_upload, vosi
 from xcat.server.sandbox import Sandbox
 
 log = logging.getLogger("xcat.server")
@@ -37,8 +37,13 @@ class TapService:
     #: Answer cone constraints with ``Store.cone`` (False: plain SQL, for comparisons).
     pruned: bool = True
 
-    def query(self, params: dict[str, str]) -> tuple[bytes, str]:
-        """Run one sync request: (body, media type); ``XcatError`` for the client's errors."""
+    def query(self, params: dict[str, str],
+              parts: dict[str, bytes] | None = None) -> tuple[bytes, str]:
+        """Run one request: (body, media type); ``XcatError`` for the client's errors.
+
+        ``params`` by upper-case name (:func:`read_request`); ``parts``: the multipart
+        files of the request, which ``UPLOAD`` names.
+        """
         request = params.get("REQUEST", "doQuery")
         if request.lower() != "doquery":
             raise XcatError(f"REQUEST={request!r} is not supported (doQuery)")
@@ -59,10 +64,12 @@ class TapService:
             if maxrec < 0:
                 raise XcatError("MAXREC must be >= 0")
             maxrec = min(maxrec, self.max_rows)
+        uploads = tap_upload.read(params.get("UPLOAD"), parts or {})
         schema = self.sandbox.schema()
-        query = adql.translate(text, schema.names(), schema.catalogs if self.pruned else None)
+        query = adql.translate(text, schema.names(), schema.catalogs if self.pruned else None,
+                               uploads=uploads)
         cap = maxrec if query.top is None else min(query.top, maxrec)
-        extra = {}
+        extra = {tap_upload.relation(name): table for name, table in uploads.items()}
         if query.cone is not None:
             c = query.cone
             extra[adql_cone.HITS] = self.sandbox.cone(c.catalog, c.ra, c.dec, c.radius)
@@ -80,6 +87,28 @@ def _upper(items: Any) -> dict[str, str]:
     return out
 
 
+async def read_request(request: Request) -> tuple[dict[str, str], dict[str, bytes]]:
+    """A TAP request's parameters (by upper-case name; query string and form) and the
+    files of a multipart body (uploads), capped at ``tap_upload.MAX_BYTES``.
+    """
+    items = list(request.query_params.multi_items())
+    parts: dict[str, bytes] = {}
+    if request.method == "POST":
+        form = await request.form(max_files=tap_upload.MAX_TABLES, max_fields=100)
+        total = 0
+        for k, v in form.multi_items():
+            if isinstance(v, str):
+                items.append((k, v))
+                continue
+            data = await v.read(tap_upload.MAX_BYTES + 1 - total)
+            total += len(data)
+            if total > tap_upload.MAX_BYTES:
+                raise XcatError(f"UPLOAD: the uploaded tables exceed "
+                                f"{tap_upload.MAX_BYTES // 1_000_000} MB")
+            parts[k] = data
+    return _upper(items), parts
+
+
 def error(message: str, status: int = 400) -> Response:
     """A DALI error document response."""
     return Response(tap_formats.error_document(message), status_code=status,
@@ -91,15 +120,13 @@ def routes(service: TapService) -> list[Route]:
 
     async def sync(request: Request) -> Response:
         try:
-            items = list(request.query_params.multi_items())
-            if request.method == "POST":
-                form = await request.form(max_files=0, max_fields=100)
-                items += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-            params = _upper(items)
+            params, parts = await read_request(request)
+        except XcatError as exc:
+            return error(str(exc))
         except Exception as exc:  # a malformed body: the client's error
             return error(f"cannot read the request: {exc}")
         try:
-            body, media = await run_in_threadpool(service.query, params)
+            body, media = await run_in_threadpool(service.query, params, parts)
         except XcatError as exc:
             return error(str(exc))
         except Exception:
