@@ -5,6 +5,7 @@ Each module registers its commands on the group defined in :mod:`xcat.cli.app`.
 """
 
 from xcat.cli import (  # noqa: F401  (each module registers its commands)
+    coverage,
     ingest,
     output,
     science,

@@ -102,21 +102,34 @@ def regions(ctx: click.Context, sample: str | None, query: str | None, param: tu
 
 
 @cli.command()
-@click.argument("figure", type=click.Choice(["hr-lx", "hr-hr", "xlf", "sky"]))
+@click.argument("figure", type=click.Choice(["hr-lx", "hr-hr", "xlf", "sky",
+                                             "coverage", "lognlogs"]))
 @click.argument("sample", required=False)
 @click.option("--host", default=None, help="Draw the sources of this host.")
 @click.option("--sql", "query", default=None, help="Draw the rows of this query.")
 @click.option("-p", "--param", multiple=True, help="Sample parameter NAME=VALUE.")
 @click.option("-o", "--output", "out", required=True, help="Figure file (.png or .pdf).")
+@click.option("--band", default=None, help="coverage, lognlogs, xlf --corrected: the "
+              "sensitivity maps' band (b, s, m, h, u or 0.5-2keV).")
+@click.option("--region", default=None, help="coverage, lognlogs: a cone 'RA DEC RADIUS'.")
+@click.option("--corrected", is_flag=True, help="xlf: also the XLF corrected for "
+              "completeness with the host's sky coverage (needs --host and --band).")
 @click.pass_context
 def plot(ctx: click.Context, figure: str, sample: str | None, host: str | None,
-         query: str | None, param: tuple[str, ...], out: str) -> None:
-    """Draw a standard figure: hr-lx, hr-hr, xlf or sky.
+         query: str | None, param: tuple[str, ...], out: str, band: str | None,
+         region: str | None, corrected: bool) -> None:
+    """Draw a standard figure: hr-lx, hr-hr, xlf or sky; coverage (Omega(>F)) or
+    lognlogs from the sensitivity maps ('xcat coverage add').
 
     Example: xcat plot hr-lx --host M101 -o m101_hr_lx.pdf
     """
     from xcat.output.figures import make_figure
 
+    if figure in ("coverage", "lognlogs") or (figure == "xlf" and corrected):
+        from xcat.cli.coverage import draw_figure
+
+        draw_figure(ctx, figure, out, band=band, host=host, region=region, sql=query)
+        return
     with open_store(ctx) as store:
         path = make_figure(store, figure, out, host=host, sample=sample, sql=query,
                            params=_params(param))

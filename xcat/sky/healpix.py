@@ -111,3 +111,30 @@ def plot_count_map(ra: np.ndarray, dec: np.ndarray, order: int, fig, title: str 
         _healpy().mollview(counts, nest=True, fig=fig.number, title=title,
                     unit="sources per pixel (ICRS)", cmap="viridis")
     _healpy().graticule(dpar=30, dmer=60)
+
+
+def radec_to_pixel(ra: np.ndarray, dec: np.ndarray, order: int) -> np.ndarray:
+    """Nested pixel at ``order`` of each (ra, dec) in degrees, as int64."""
+    pix = _healpy().ang2pix(nside(order), np.asarray(ra, dtype=np.float64),
+                            np.asarray(dec, dtype=np.float64), nest=True, lonlat=True)
+    return np.asarray(pix, dtype=np.int64)
+
+
+def pixel_centres(order: int, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ra, dec) in degrees of the centres of nested pixels at ``order``."""
+    ra, dec = _healpy().pix2ang(nside(order), np.asarray(pixels, dtype=np.int64), nest=True,
+                                lonlat=True)
+    return np.asarray(ra, dtype=np.float64) % 360.0, np.asarray(dec, dtype=np.float64)
+
+
+def read_map(path: str, hdu: int = 1, partial: bool = False) -> tuple[np.ndarray, int]:
+    """A HEALPix map in healpy's FITS format, NESTED, as float64 with NaN where the map
+    is UNSEEN; and its order. Raises ValueError/OSError/TypeError as healpy does.
+    """
+    hp = _healpy()
+    values = hp.read_map(path, field=0, nest=True, hdu=hdu, partial=partial,
+                         dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    values[values == hp.UNSEEN] = np.nan
+    n = hp.npix2nside(len(values))
+    return values, int(n).bit_length() - 1
