@@ -8,6 +8,7 @@ from xcat.cli import (  # noqa: F401  (each module registers its commands)
     coverage,
     ingest,
     output,
+    products,  # after ingest: its group replaces ingest's plain 'products' command
     science,
     serve,
     xmatch,

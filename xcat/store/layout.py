@@ -8,6 +8,7 @@ from pathlib import Path
 DB_FILE = "xcat.duckdb"
 CATALOGS_DIR = "catalogs"
 RUNS_DIR = "runs"
+PRODUCTS_DIR = "products"
 PAIRS_PREFIX = "pairs-"
 DATASET_DIR = "dataset"
 PROPERTIES_FILE = "hats.properties"
@@ -102,3 +103,21 @@ def pairs_glob(run_folder: Path) -> str:
 def pairs_files(run_folder: Path) -> list[Path]:
     """The Parquet files of a run's pairs, in order."""
     return sorted(run_folder.glob(f"{PAIRS_PREFIX}*.parquet"))
+
+
+def products_dir(store: Path) -> Path:
+    """``<store>/products``: downloaded per-source data products (light curves, spectra)."""
+    return store / PRODUCTS_DIR
+
+
+def product_file(store: Path, catalog: str, source_key: str, file_name: str) -> Path:
+    """``<store>/products/<catalog>/<source>/<file>``: one fetched product file (the source
+    key with characters other than letters, digits, ``_ . + -`` made ``_``).
+
+    Examples
+    --------
+    >>> product_file(Path("/s"), "csc", "2CXO J140312.5+542056", "x_lc3.fits").as_posix()
+    '/s/products/csc/2CXO_J140312.5+542056/x_lc3.fits'
+    """
+    folder = re.sub(r"[^A-Za-z0-9_.+-]", "_", source_key).lstrip(".") or "source"
+    return products_dir(store) / catalog / folder / file_name
