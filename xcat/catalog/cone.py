@@ -6,6 +6,7 @@ pyarrow directly (measured faster than a DuckDB scan for single cones: see READM
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -72,7 +73,11 @@ def invalidate(store: Database, catalog: str | None = None) -> None:
 def _index(store: Database, catalog: str) -> _Index:
     # the registry row is read in a session only when the store's file has changed
     info = store.remembered(("catalog", catalog), lambda: store.catalog(catalog))
-    cdir = store.path / info["path"]
+    return _index_of(store.path, info)
+
+
+def _index_of(root: Path, info: dict) -> _Index:
+    cdir = root / info["path"]
     key = str(cdir)
     cached = _INDEX.pop(key, None)
     if cached is not None:
@@ -108,17 +113,28 @@ def cone_search(store: Database, catalog: str, ra: float, dec: float, radius_deg
     if not (0 <= ra <= 360) or not (-90 <= dec <= 90):
         raise XcatError(f"cone centre ({ra}, {dec}) is not a valid RA/Dec in degrees")
     try:
-        return _search(store, catalog, ra, dec, radius_deg, columns)
+        return _search(_index(store, catalog), ra, dec, radius_deg, columns)
     except OSError:  # a version replaced (and removed) since it was remembered: read again
         store.forget()
         invalidate(store, catalog)
-        return _search(store, catalog, ra, dec, radius_deg, columns)
+        return _search(_index(store, catalog), ra, dec, radius_deg, columns)
 
 
-def _search(store: Database, catalog: str, ra: float, dec: float, radius_deg: float,
+def search_version(root: Path, info: dict[str, Any], ra: float, dec: float,
+                   radius_deg: float, *, columns: list[str] | None = None) -> pa.Table:
+    """:func:`cone_search` on the catalog version a registry row ``info`` names (for a
+    caller that read the registry in its own session and holds the store meanwhile, so
+    the version cannot be replaced under it).
+    """
+    if not (0 <= ra <= 360) or not (-90 <= dec <= 90):
+        raise XcatError(f"cone centre ({ra}, {dec}) is not a valid RA/Dec in degrees")
+    return _search(_index_of(root, info), ra, dec, radius_deg, columns)
+
+
+def _search(index: _Index, ra: float, dec: float, radius_deg: float,
             columns: list[str] | None) -> pa.Table:
-    index = _index(store, catalog)
     parts, info = index.parts, index.info
+    catalog = info["name"]
     ra_col, dec_col = info["ra_column"], info["dec_column"]
     ranges = healpix.cone_ranges29(ra, dec, radius_deg)
     pieces = []

@@ -1,12 +1,16 @@
-"""Read-only, sandboxed DuckDB connections for TAP queries.
+"""Read-only, sandboxed DuckDB connections for TAP queries, shared through short leases.
 
-Each query gets its own in-memory connection that ATTACHes the store's file READ_ONLY
-for the query's length only (no lock held while idle, see ``DESIGN.md``, "Sharing the
-store"), the store's views set up, TAP_SCHEMA registered; then file access is limited
-to the folders the store's Parquet views read (``allowed_directories``: ``catalogs/``,
-``runs/``, catalogs registered in place), external
-access and extension loading are switched off and the configuration is locked. A timer
-interrupts a query that runs longer than the time limit; at most ``cap`` rows are read.
+A *lease* is one DuckDB database opened READ_ONLY on the store's file, with file access
+limited to the folders the store's Parquet views read (``allowed_directories``:
+``catalogs/``, ``runs/``, catalogs registered in place), external access and extension
+loading switched off and the configuration locked. Concurrent queries share the lease,
+each on its own cursor (its registered tables, such as uploads and cone rows, and its
+temporary objects are its own; the store itself refuses any write). A lease is given
+back after :data:`LEASE_IDLE` seconds without a query and renewed after
+:data:`LEASE_MAX_AGE` seconds, so a writer (``xcat classify`` in a terminal, the
+dashboard) finds the file free: a renewal passes the store's writer gate, where a
+waiting writer goes first (see ``DESIGN.md``, "Sharing the store"). A timer interrupts
+a query that runs longer than the time limit; at most ``cap`` rows are read.
 
 Examples
 --------
@@ -16,26 +20,28 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import queue
 import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from xcat.api import Store
+from xcat.catalog import cone as cone_mod
 from xcat.errors import XcatError
 from xcat.server import tap_schema
-from xcat.store import connection, layout, registry, upkeep
+from xcat.store import connection, layout, registry
 from xcat.store.results import column_info, describe
 from xcat.store.sql import sql_error_message
 
 log = logging.getLogger("xcat.server")
 
-#: Settings locked on every query connection (checked by the injection tests).
+#: Settings locked on every lease (checked by the injection tests).
 LOCKDOWN = (
     "SET autoinstall_known_extensions = false",
     "SET autoload_known_extensions = false",
@@ -43,10 +49,71 @@ LOCKDOWN = (
     "SET enable_external_access = false",
     "SET lock_configuration = true",
 )
+#: Seconds a lease serves new queries before the next query takes a new one.
+LEASE_MAX_AGE = 1.0
+#: Seconds an idle lease is kept.
+LEASE_IDLE = 0.25
 
 
-#: Connections made ahead of queries.
-SPARE = 2
+class Lease:
+    """One read-only, locked-down database on the store's file, shared by queries."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, turn: Any, schema: tap_schema.Schema,
+                 root: Path, timeout_s: float):
+        self.con, self.turn, self.schema = con, turn, schema
+        self.root, self.timeout_s = root, timeout_s
+        self.born = self.last = time.monotonic()
+        self.users = 0
+        self.retired = False
+
+    def cone(self, catalog: str, ra: float, dec: float, radius: float) -> pa.Table:
+        """Rows of ``catalog`` in a cone, by the HEALPix-pruned path of ``Store.cone``."""
+        info = self.schema.registry.get(catalog)
+        if info is None:
+            raise XcatError(f"unknown catalog {catalog}")
+        return cone_mod.search_version(self.root, info, ra, dec, radius)
+
+    def run(self, sql: str, *, cap: int, extra: dict[str, pa.Table] | None = None,
+            started: Callable[[Callable[[], None]], None] | None = None,
+            ) -> tuple[pa.Table, bool]:
+        """Run checked DuckDB ``sql`` on a cursor of its own; return at most ``cap`` rows
+        and whether more exist.
+
+        ``extra`` Arrow tables are registered by name first (uploads, a cone's rows), and
+        the TAP_SCHEMA tables the query names. ``started`` is called with a function that
+        interrupts the query (an async job's ABORT). Columns carry unit/UCD/description
+        from the store's column metadata.
+        """
+        cur = self.con.cursor()
+        timer = threading.Timer(self.timeout_s, cur.interrupt)
+        try:
+            for name, table in self.schema.arrow().items():
+                if name in sql:
+                    cur.register(name, table)
+            for name, table in (extra or {}).items():
+                cur.register(name, table)
+            timer.start()
+            if started is not None:
+                started(cur.interrupt)
+            reader = cur.sql(sql).to_arrow_reader(max(1, min(cap + 1, 65536)))
+            batches, n = [], 0
+            for batch in reader:
+                batches.append(batch)
+                n += batch.num_rows
+                if n > cap:
+                    break
+            table = pa.Table.from_batches(batches, schema=reader.schema)
+        except duckdb.InterruptException:
+            raise XcatError(f"the query ran longer than the time limit "
+                            f"({self.timeout_s:g} s) and was stopped") from None
+        except duckdb.Error as exc:
+            raise XcatError(sql_error_message(exc)) from None
+        finally:
+            timer.cancel()
+            cur.close()
+        overflow = table.num_rows > cap
+        table = table.slice(0, cap)
+        return describe(table, column_info(self.schema.column_rows)), overflow
 
 
 class Sandbox:
@@ -60,10 +127,118 @@ class Sandbox:
         self.timeout_s = float(timeout_s)
         self.wait = connection.default_wait() if wait is None else float(wait)
         self._meta: tuple[Any, tap_schema.Schema] | None = None
-        self._meta_lock = threading.Lock()
-        self._store: Store | None = None
-        self._cone_lock = threading.Lock()
-        self._spare: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+        self._lease: Lease | None = None
+        self._opening = False
+        self._cond = threading.Condition()
+        self._reaper: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ leases
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[Lease]:
+        """A share of the current lease (a new one when there is none or it is too old)."""
+        lease = self._acquire()
+        try:
+            yield lease
+        finally:
+            with self._cond:
+                lease.users -= 1
+                lease.last = time.monotonic()
+                if lease.users == 0 and lease.retired:
+                    self._close(lease)
+                self._cond.notify_all()
+
+    def _acquire(self) -> Lease:
+        deadline = time.monotonic() + self.wait + connection.GATE_PATIENCE
+        with self._cond:
+            while True:
+                lease = self._lease
+                if lease is not None and not lease.retired:
+                    if time.monotonic() - lease.born <= LEASE_MAX_AGE:
+                        lease.users += 1
+                        return lease
+                    lease.retired = True  # drains; the next lease waits for it
+                    if lease.users == 0:
+                        self._close(lease)
+                if self._lease is None and not self._opening:
+                    self._opening = True
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise XcatError(f"{self.root}: the store stayed busy for {self.wait:.0f} s")
+                self._cond.wait(min(left, 0.5))
+        try:
+            lease = self._open()
+        except BaseException:
+            with self._cond:
+                self._opening = False
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self._lease, self._opening = lease, False
+            lease.users = 1
+            if self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap, daemon=True,
+                                                name="xcat-lease-reaper")
+                self._reaper.start()
+            self._cond.notify_all()
+        return lease
+
+    def _open(self) -> Lease:
+        turn = connection.process_lock(self.db_file, self.wait, log.info, thread_bound=False)
+        turn.__enter__()
+        con = None
+        try:
+            holder: list[duckdb.DuckDBPyConnection] = []
+
+            def go() -> None:
+                holder.append(duckdb.connect(str(self.db_file), read_only=True, config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False}))
+
+            with connection.gate(self.db_file, write=False, wait=self.wait):
+                connection.retry_while_busy(go, "reading the store", self.wait, log.info)
+            con = holder[0]
+            schema = self._schema_on(con)
+            con.execute("SET allowed_directories = $dirs", {"dirs": schema.data_dirs})
+            for statement in LOCKDOWN:
+                con.execute(statement)
+            return Lease(con, turn, schema, self.root, self.timeout_s)
+        except duckdb.Error as exc:
+            if con is not None:
+                con.close()
+            turn.__exit__(None, None, None)
+            first = str(exc).strip().splitlines()[0]
+            raise XcatError(f"{self.db_file}: cannot open the store ({first})") from None
+        except BaseException:
+            if con is not None:
+                con.close()
+            turn.__exit__(None, None, None)
+            raise
+
+    def _close(self, lease: Lease) -> None:
+        """Give a lease back (caller holds ``_cond``; no query uses it)."""
+        if self._lease is lease:
+            self._lease = None
+        lease.retired = True
+        try:
+            lease.con.close()
+        finally:
+            lease.turn.__exit__(None, None, None)
+
+    def _reap(self) -> None:
+        with self._cond:
+            while True:
+                lease = self._lease
+                if lease is None or lease.users > 0:
+                    self._cond.wait()
+                    continue
+                due = min(lease.last + LEASE_IDLE, lease.born + LEASE_MAX_AGE)
+                now = time.monotonic()
+                if now >= due:
+                    self._close(lease)
+                    self._cond.notify_all()
+                else:
+                    self._cond.wait(due - now)
 
     # ------------------------------------------------------------------ metadata
     def _state(self) -> tuple[Any, ...]:
@@ -76,75 +251,31 @@ class Sandbox:
                 out.append(None)
         return tuple(out)
 
+    def _schema_on(self, con: duckdb.DuckDBPyConnection) -> tap_schema.Schema:
+        state = self._state()  # stable: no writer commits while the file is open here
+        if self._meta is not None and self._meta[0] == state:
+            return self._meta[1]
+        value = tap_schema.read(con)
+        value.data_dirs = data_dirs(con, self.root)
+        self._meta = (state, value)
+        return value
+
     def schema(self) -> tap_schema.Schema:
         """The tables TAP serves with their columns (re-read when the store changed)."""
-        with self._meta_lock:
-            state = self._state()
-            if self._meta is not None and self._meta[0] == state:
-                return self._meta[1]
-            with self._session() as con:
-                value = tap_schema.read(con)
-                value.data_dirs = data_dirs(con, self.root)
-            self._meta = (state, value)
-            return value
-
-    # ------------------------------------------------------------------ sessions
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        """A new in-memory connection (one made ahead of time when there is one: creating
-        one costs ~10 ms).
-        """
-        try:
-            con = self._spare.get_nowait()
-        except queue.Empty:
-            con = duckdb.connect(":memory:")
-        threading.Thread(target=self._refill, daemon=True).start()
-        return con
-
-    def _refill(self) -> None:
-        if self._spare.qsize() < SPARE:
-            self._spare.put(duckdb.connect(":memory:"))
-
-    def _session(self, schema: tap_schema.Schema | None = None,
-                 extra: dict[str, pa.Table] | None = None) -> _Session:
-        return _Session(self, schema, extra)
+        with self.lease() as lease:
+            return lease.schema
 
     def cone(self, catalog: str, ra: float, dec: float, radius: float) -> pa.Table:
-        """Rows of ``catalog`` in a cone, through ``Store.cone`` (HEALPix-pruned)."""
-        with self._cone_lock:
-            if self._store is None:
-                self._store = Store.open(self.root, read_only=True, wait=self.wait)
-            return self._store.cone(catalog, ra, dec, radius, output="arrow")
+        """Rows of ``catalog`` in a cone (see :meth:`Lease.cone`)."""
+        with self.lease() as lease:
+            return lease.cone(catalog, ra, dec, radius)
 
-    def run(self, sql: str, *, cap: int,
-            extra: dict[str, pa.Table] | None = None) -> tuple[pa.Table, bool]:
-        """Run checked DuckDB ``sql``; return at most ``cap`` rows and whether more exist.
-
-        ``extra`` Arrow tables are registered by name first (a cone's rows). Columns carry
-        unit/UCD/description from the store's column metadata.
-        """
-        schema = self.schema()
-        with self._session(schema, extra) as con:
-            timer = threading.Timer(self.timeout_s, con.interrupt)
-            timer.start()
-            try:
-                reader = con.sql(sql).to_arrow_reader(max(1, min(cap + 1, 65536)))
-                batches, n = [], 0
-                for batch in reader:
-                    batches.append(batch)
-                    n += batch.num_rows
-                    if n > cap:
-                        break
-                table = pa.Table.from_batches(batches, schema=reader.schema)
-            except duckdb.InterruptException:
-                raise XcatError(f"the query ran longer than the time limit "
-                                f"({self.timeout_s:g} s) and was stopped") from None
-            except duckdb.Error as exc:
-                raise XcatError(sql_error_message(exc)) from None
-            finally:
-                timer.cancel()
-        overflow = table.num_rows > cap
-        table = table.slice(0, cap)
-        return describe(table, column_info(schema.column_rows)), overflow
+    def run(self, sql: str, *, cap: int, extra: dict[str, pa.Table] | None = None,
+            started: Callable[[Callable[[], None]], None] | None = None,
+            ) -> tuple[pa.Table, bool]:
+        """Run checked DuckDB ``sql`` (see :meth:`Lease.run`)."""
+        with self.lease() as lease:
+            return lease.run(sql, cap=cap, extra=extra, started=started)
 
 
 def data_dirs(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
@@ -158,51 +289,3 @@ def data_dirs(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
             dirs.append(where)
     out = {str(d) + "/" for d in dirs} | {os.path.realpath(d) + "/" for d in dirs}
     return sorted(out)
-
-
-class _Session:
-    """One sandboxed connection: attach, lock down, (query), detach and close."""
-
-    def __init__(self, box: Sandbox, schema: tap_schema.Schema | None = None,
-                 extra: dict[str, pa.Table] | None = None):
-        self.box = box
-        self.schema = schema
-        self.extra = extra or {}
-        self.con: duckdb.DuckDBPyConnection | None = None
-        self.turn: Any = None
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        box = self.box
-        self.turn = connection.process_lock(box.db_file, box.wait, log.info)
-        self.turn.__enter__()
-        try:
-            con = self.con = box.connection()
-            connection.attach(con, box.db_file, write=False, create=False, wait=box.wait,
-                              tell=log.info)
-            upkeep.session(con, box.root, box.db_file, write=False)
-            if self.schema is not None:
-                for name, table in {**self.schema.arrow(), **self.extra}.items():
-                    con.register(name, table)
-                con.execute("SET allowed_directories = $dirs", {"dirs": self.schema.data_dirs})
-                for statement in LOCKDOWN:
-                    con.execute(statement)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return con
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self.con is not None:  # leave the file now; close the connection aside
-                con = self.con
-                try:
-                    connection.detach(con)
-                except duckdb.Error:
-                    con.close()
-                else:
-                    threading.Thread(target=con.close, daemon=True).start()
-        finally:
-            self.con = None
-            if self.turn is not None:
-                self.turn.__exit__(None, None, None)
-                self.turn = None

@@ -9,6 +9,7 @@ service never lets an exception through to the client.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,12 +38,14 @@ class TapService:
     #: Answer cone constraints with ``Store.cone`` (False: plain SQL, for comparisons).
     pruned: bool = True
 
-    def query(self, params: dict[str, str],
-              parts: dict[str, bytes] | None = None) -> tuple[bytes, str]:
+    def query(self, params: dict[str, str], parts: dict[str, bytes] | None = None,
+              started: Callable[[Callable[[], None]], None] | None = None,
+              ) -> tuple[bytes, str]:
         """Run one request: (body, media type); ``XcatError`` for the client's errors.
 
         ``params`` by upper-case name (:func:`read_request`); ``parts``: the multipart
-        files of the request, which ``UPLOAD`` names.
+        files of the request, which ``UPLOAD`` names; ``started``: see ``Sandbox.run``
+        (how an async job is aborted).
         """
         request = params.get("REQUEST", "doQuery")
         if request.lower() != "doquery":
@@ -65,15 +68,16 @@ class TapService:
                 raise XcatError("MAXREC must be >= 0")
             maxrec = min(maxrec, self.max_rows)
         uploads = tap_upload.read(params.get("UPLOAD"), parts or {})
-        schema = self.sandbox.schema()
-        query = adql.translate(text, schema.names(), schema.catalogs if self.pruned else None,
-                               uploads=uploads)
-        cap = maxrec if query.top is None else min(query.top, maxrec)
-        extra = {tap_upload.relation(name): table for name, table in uploads.items()}
-        if query.cone is not None:
-            c = query.cone
-            extra[adql_cone.HITS] = self.sandbox.cone(c.catalog, c.ra, c.dec, c.radius)
-        table, more = self.sandbox.run(query.sql, cap=cap, extra=extra)
+        with self.sandbox.lease() as lease:  # one snapshot of the store for the request
+            schema = lease.schema
+            query = adql.translate(text, schema.names(),
+                                   schema.catalogs if self.pruned else None, uploads=uploads)
+            cap = maxrec if query.top is None else min(query.top, maxrec)
+            extra = {tap_upload.relation(name): table for name, table in uploads.items()}
+            if query.cone is not None:
+                c = query.cone
+                extra[adql_cone.HITS] = lease.cone(c.catalog, c.ra, c.dec, c.radius)
+            table, more = lease.run(query.sql, cap=cap, extra=extra, started=started)
         overflow = more and (query.top is None or query.top > cap)
         return tap_formats.render(table, overflow, fmt, text), fmt[1]
 

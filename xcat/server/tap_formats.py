@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyarrow as pa
 
 from xcat.errors import XcatError
+from xcat.server import votable_binary2
 from xcat.store.results import to_astropy
 
 VOTABLE = "application/x-votable+xml"
@@ -87,6 +88,11 @@ def _votable(table: pa.Table, overflow: bool, serialization: str, query: str) ->
 def render(table: pa.Table, overflow: bool, fmt: tuple[str, str, str], query: str) -> bytes:
     """The result in the requested format."""
     kind, _, serialization = fmt
+    if kind == "votable" and serialization == "binary2":
+        try:
+            return votable_binary2.document(table, query=query, overflow=overflow)
+        except votable_binary2.UnsupportedColumnError:
+            pass  # a column type only astropy's writer maps
     if kind == "votable":
         return _votable(table, overflow, serialization, query)
     atable = to_astropy(table)

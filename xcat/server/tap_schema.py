@@ -59,6 +59,8 @@ class Schema:
     catalogs: dict[str, list[str]] = field(default_factory=dict)
     #: Folders the store's views read (``allowed_directories`` of every query).
     data_dirs: list[str] = field(default_factory=list)
+    #: Registry rows of those catalogs (the cone path reads their files).
+    registry: dict[str, dict[str, Any]] = field(default_factory=dict)
     _arrow: dict[str, pa.Table] | None = field(default=None, repr=False)
 
     def names(self) -> set[str]:
@@ -190,11 +192,13 @@ def read(con: duckdb.DuckDBPyConnection) -> Schema:
         if served(name):
             tables[name] = Table(name, "view" if kind == "VIEW" else "table",
                                  f"xcat {'view' if kind == 'VIEW' else 'table'} {name}")
-    catalogs = {r["name"]: r for r in registry.catalog_rows(con)}
+    catalogs = {}
+    for r in registry.catalog_rows(con):
+        catalogs[r["name"]] = registry.get_catalog(con, r["name"]) or r
     for name, row in catalogs.items():
         if name in tables:
             tables[name].description = f"catalog {name} ({row.get('kind', '')}, " \
-                f"{row.get('rows', '?')} rows; source {row.get('source', '?')})"
+                f"{row.get('n_rows', '?')} rows; source {row.get('source', '?')})"
     for table, column, dtype, pos in con.execute(COLUMNS).fetchall():
         if table not in tables:
             continue
@@ -212,4 +216,4 @@ def read(con: duckdb.DuckDBPyConnection) -> Schema:
         columns = [c["column_name"] for c in tables.get(name, Table(name, "", "")).columns]
         if "ra" in columns and "dec" in columns:
             cones[name] = columns
-    return Schema(tables, rows, cones)
+    return Schema(tables, rows, cones, registry={n: catalogs[n] for n in cones})

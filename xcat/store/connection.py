@@ -212,9 +212,14 @@ _LOCKS_GUARD = threading.Lock()
 
 
 @contextmanager
-def process_lock(db_file: Path, wait: float,
-                 tell: Callable[[str], None]) -> Iterator[_FileLock]:
-    """Hold this process's turn on ``db_file`` (wait up to ``wait`` seconds)."""
+def process_lock(db_file: Path, wait: float, tell: Callable[[str], None], *,
+                 thread_bound: bool = True) -> Iterator[_FileLock]:
+    """Hold this process's turn on ``db_file`` (wait up to ``wait`` seconds).
+
+    ``thread_bound=False``: a turn that outlives the thread that took it (the TAP
+    server's shared read lease, released by whichever thread finishes last); another
+    handle in that thread then waits for it like any other thread.
+    """
     key = os.path.realpath(db_file)
     with _LOCKS_GUARD:
         entry = _LOCKS.setdefault(key, _FileLock())
@@ -232,7 +237,7 @@ def process_lock(db_file: Path, wait: float,
         if not got:
             raise XcatError(f"{db_file}: the store is busy in this process (another thread "
                             f"holds it); gave up after {wait:.0f} s")
-    entry.owner = threading.get_ident()
+    entry.owner = threading.get_ident() if thread_bound else None
     try:
         yield entry
     finally:
