@@ -173,7 +173,10 @@ def test_2rxs_and_erass1_join_the_view(store, m101_vot, tmp_path):
     r = store.sql("SELECT * FROM xray_sources WHERE kind = 'rxs2' ORDER BY name").iloc[0]
     assert r["count_rate"] == 0.05 and r["count_rate_lo"] == pytest.approx(0.04)
     assert (r["emin_kev"], r["emax_kev"]) == (0.1, 2.4) and r["detection"] == 12.5
-    assert "HR1" in r["hr1_bands"] and np.isnan(r["flux"])
+    assert "HR1" in r["hr1_bands"]
+    # 2RXS gives count rates: the flux is CR x the kind's ECF (default mpe_powerlaw_gamma2)
+    assert r["flux"] == pytest.approx(0.05 * 5.6e-12) and r["flux_origin"] == (
+        "ecf:mpe_powerlaw_gamma2")
     assert r["pos_err_rule"] == "none in input"
     seq = store.sql("SELECT name, rass_seq_id FROM rxs2 ORDER BY name")["rass_seq_id"]
     assert seq.tolist() == ["RS930701N00", "RS930702N00", "RS931001N00"]

@@ -1,54 +1,67 @@
--- luminosities: one row per X-ray source. L = 4 pi d^2 F with d the adopted distance of
--- the source's primary host in cm (cm_per_mpc(): astropy's IAU parsec, never rounded). Fluxes are the catalog's, or
--- count_rate x ECF for catalogs whose kind has a factor in ecf_choice (the factor's name
--- is in flux_origin). For upper limits lx is the upper limit (from flux_hi) and lx_lo is
--- NULL. lx_lo/lx_hi combine the flux interval with the distance error (d -/+ err).
+-- luminosities: one row per X-ray source. L = 4 pi d^2 F with d in cm (cm_per_mpc():
+-- astropy's IAU parsec, never rounded). d is the source's own adopted distance when it has
+-- one (source_distances_adopted: a counterpart's parallax or a distance catalog), else
+-- the adopted distance of its primary host; distance_origin says which ('source' or
+-- 'host'), distance_ref where it comes from. Fluxes are xray_sources.flux: the catalog's,
+-- or count_rate x ECF per source for catalogs without fluxes (flux_origin names the
+-- factor; see queries/views/xray_sources_flux.sql). For upper limits lx is the upper
+-- limit (from flux_hi) and lx_lo is NULL. lx_lo/lx_hi combine the flux interval with the
+-- distance interval (host: d -/+ err; source: its 68% interval).
 -- Columns documented in the sibling .toml file.
--- depends: xray_sources, hosts_adopted, source_hosts
+-- depends: xray_sources, hosts_adopted, source_hosts, source_distances_adopted
 CREATE OR REPLACE VIEW luminosities AS
-WITH ecf AS (
-    SELECT c.kind, e.name AS ecf_name, e.hr1_slope, e.constant, e.scale,
-           e.emin_kev AS ecf_emin_kev, e.emax_kev AS ecf_emax_kev
-    FROM ecf_choice AS c
-    JOIN energy_conversion_factors AS e ON e.name = c.ecf_name
-), fx AS (
-    SELECT s.catalog, s.kind, s.source_key, s.name, s.flux_upper_limit,
-           s.flux IS NULL AND s.count_rate IS NOT NULL AND e.ecf_name IS NOT NULL AS use_ecf,
-           (e.hr1_slope * CASE WHEN e.hr1_slope = 0 THEN 0.0 ELSE s.hr1 END + e.constant)
-               * e.scale AS ecf_value,
-           s.flux, s.flux_lo, s.flux_hi, s.count_rate, s.count_rate_lo, s.count_rate_hi,
-           s.band, s.emin_kev, s.emax_kev, e.ecf_name, e.ecf_emin_kev, e.ecf_emax_kev
-    FROM xray_sources AS s
-    LEFT JOIN ecf AS e ON e.kind = s.kind
-), f AS (
-    SELECT catalog, kind, source_key, name, flux_upper_limit,
-           CASE WHEN use_ecf THEN ecf_emin_kev ELSE emin_kev END AS emin_kev,
-           CASE WHEN use_ecf THEN ecf_emax_kev ELSE emax_kev END AS emax_kev,
-           band,
-           CASE WHEN use_ecf THEN count_rate * ecf_value ELSE flux END AS flux,
-           CASE WHEN use_ecf THEN count_rate_lo * ecf_value ELSE flux_lo END AS flux_lo,
-           CASE WHEN use_ecf THEN count_rate_hi * ecf_value ELSE flux_hi END AS flux_hi,
-           CASE WHEN use_ecf THEN 'ecf:' || ecf_name
-                WHEN flux IS NOT NULL THEN 'catalog' END AS flux_origin,
-           CASE WHEN use_ecf THEN ecf_value END AS ecf
-    FROM fx
-), d AS (
+WITH f AS (
+    SELECT catalog, kind, source_key, name, flux_upper_limit, emin_kev, emax_kev, band,
+           flux, flux_lo, flux_hi, flux_origin, ecf
+    FROM xray_sources
+), h AS (
     SELECT sh.catalog, sh.source_key, sh.host, sh.sep_arcmin AS host_sep_arcmin,
            ha.distance_id, ha.distance_mpc, ha.distance_err_mpc, ha.distance_method,
-           ha.distance_ref
+           ha.distance_ref,
+           greatest(ha.distance_mpc - coalesce(ha.distance_err_mpc, 0.0), 0.0)
+               AS distance_lo_mpc,
+           ha.distance_mpc + coalesce(ha.distance_err_mpc, 0.0) AS distance_hi_mpc
     FROM source_hosts AS sh
     JOIN hosts_adopted AS ha USING (host_id)
     WHERE sh.is_primary
-), l AS (
-    SELECT f.*, d.host, d.host_sep_arcmin, d.distance_id, d.distance_mpc, d.distance_err_mpc,
-           d.distance_method, d.distance_ref,
-           4.0 * pi() * pow(d.distance_mpc * cm_per_mpc(), 2) AS area_cm2,
-           4.0 * pi() * pow(greatest(d.distance_mpc - coalesce(d.distance_err_mpc, 0.0), 0.0)
-                            * cm_per_mpc(), 2) AS area_lo_cm2,
-           4.0 * pi() * pow((d.distance_mpc + coalesce(d.distance_err_mpc, 0.0))
-                            * cm_per_mpc(), 2) AS area_hi_cm2
+), s AS (
+    SELECT catalog, source_key, distance_id, distance_pc / 1e6 AS distance_mpc,
+           (distance_hi_pc - distance_lo_pc) / 2e6 AS distance_err_mpc,
+           distance_method, distance_ref,
+           coalesce(distance_lo_pc, distance_pc) / 1e6 AS distance_lo_mpc,
+           coalesce(distance_hi_pc, distance_pc) / 1e6 AS distance_hi_mpc
+    FROM source_distances_adopted
+), d AS (
+    SELECT f.*, h.host, h.host_sep_arcmin,
+           CASE WHEN s.distance_id IS NOT NULL THEN 'source'
+                WHEN h.distance_mpc IS NOT NULL THEN 'host' END AS distance_origin,
+           s.distance_id IS NOT NULL AS own,
+           h.distance_id AS h_id, h.distance_mpc AS h_d, h.distance_err_mpc AS h_err,
+           h.distance_method AS h_method, h.distance_ref AS h_ref,
+           h.distance_lo_mpc AS h_lo, h.distance_hi_mpc AS h_hi,
+           s.distance_id AS s_id, s.distance_mpc AS s_d, s.distance_err_mpc AS s_err,
+           s.distance_method AS s_method, s.distance_ref AS s_ref,
+           s.distance_lo_mpc AS s_lo, s.distance_hi_mpc AS s_hi
     FROM f
-    LEFT JOIN d USING (catalog, source_key)
+    LEFT JOIN h USING (catalog, source_key)
+    LEFT JOIN s USING (catalog, source_key)
+), l AS (
+    SELECT catalog, kind, source_key, name, flux_upper_limit, emin_kev, emax_kev, band,
+           flux, flux_lo, flux_hi, flux_origin, ecf, host, host_sep_arcmin, distance_origin,
+           CASE WHEN own THEN s_id ELSE h_id END AS distance_id,
+           CASE WHEN own THEN s_d ELSE h_d END AS distance_mpc,
+           CASE WHEN own THEN s_err ELSE h_err END AS distance_err_mpc,
+           CASE WHEN own THEN s_method ELSE h_method END AS distance_method,
+           CASE WHEN own THEN s_ref ELSE h_ref END AS distance_ref,
+           CASE WHEN own THEN s_lo ELSE h_lo END AS distance_lo_mpc,
+           CASE WHEN own THEN s_hi ELSE h_hi END AS distance_hi_mpc
+    FROM d
+), a AS (
+    SELECT *,
+           4.0 * pi() * pow(distance_mpc * cm_per_mpc(), 2) AS area_cm2,
+           4.0 * pi() * pow(distance_lo_mpc * cm_per_mpc(), 2) AS area_lo_cm2,
+           4.0 * pi() * pow(distance_hi_mpc * cm_per_mpc(), 2) AS area_hi_cm2
+    FROM l
 )
 SELECT
     catalog, kind, source_key, name, host, host_sep_arcmin,
@@ -64,5 +77,6 @@ SELECT
     CASE WHEN NOT flux_upper_limit AND area_lo_cm2 * flux_lo > 0
          THEN log10(area_lo_cm2 * flux_lo) END AS log_lx_lo,
     CASE WHEN area_hi_cm2 * flux_hi > 0 THEN log10(area_hi_cm2 * flux_hi) END AS log_lx_hi,
-    flux_upper_limit AS lx_upper_limit
-FROM l
+    flux_upper_limit AS lx_upper_limit,
+    distance_origin, distance_lo_mpc, distance_hi_mpc
+FROM a

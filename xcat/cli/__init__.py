@@ -6,6 +6,8 @@ Each module registers its commands on the group defined in :mod:`xcat.cli.app`.
 
 from xcat.cli import (  # noqa: F401  (each module registers its commands)
     coverage,
+    distance,
+    history,
     ingest,
     output,
     products,  # after ingest: its group replaces ingest's plain 'products' command

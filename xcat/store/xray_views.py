@@ -5,7 +5,9 @@
   (documented in ``queries/views/xray_sources.toml``);
 - ``<csc>_position_errors``: Kim et al. (2007) radii of every detection of a CSC
   catalog (the formula is the named query ``queries/views/csc_position_errors.sql``);
-- ``xray_sources``: the union of the staging views.
+- ``xray_sources``: the union of the staging views, with count rates converted to
+  fluxes per source for catalogs that give none (2RXS) through the energy-conversion
+  factor chosen for their kind (the named query ``queries/views/xray_sources_flux.sql``).
 
 :func:`xcat.store.views.refresh` calls :func:`build` in dependency order.
 """
@@ -90,7 +92,7 @@ def build(con: duckdb.DuckDBPyConnection) -> list[str]:
         have.add("sigma_ast")
         members.append(_staging(con, name, row, d, have, pe))
         made.append(members[-1])
-    con.execute(sqlbuild.create_view("xray_sources", _union(members)))
+    con.execute(sqlbuild.create_view("xray_sources", _with_flux(_union(members))))
     made.append("xray_sources")
     return made
 
@@ -177,6 +179,13 @@ def _union(members: list[str]) -> Any:
     nulls = [_cast(sa.null(), t).label(n) for n, t in {**HEAD, **FIELDS}.items()]
     nulls.append(sa.cast(sa.null(), sa.ARRAY(sa.String())).label("quality_flags"))
     return sa.select(*nulls).where(sa.false())
+
+
+def _with_flux(union: Any) -> str:
+    """The union of the staging views with count-rate fluxes (xray_sources_flux.sql)."""
+    body = union if isinstance(union, str) else sqlbuild.render(union)
+    return (f"WITH __union AS ({body}),\n"
+            + resources.read_sql("views/xray_sources_flux.sql"))
 
 
 def _position_errors(con: duckdb.DuckDBPyConnection, catalog: str, detections: str,
