@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from xcat.server import tap
+from xcat.server import tap, uws_routes
 from xcat.server.dashboard import routes as dashboard_routes
 from xcat.server.sandbox import Sandbox
 from xcat.store.db import Database
@@ -43,7 +43,7 @@ def make_app(store_root: Path, *, max_rows: int = tap.DEFAULT_MAX_ROWS,
     app = Starlette(routes=[Route("/", _home)])
     app.state.store_root = root
     app.state.tap = service
-    mount(app, "/tap", tap.routes(service))
+    mount(app, "/tap", tap.routes(service) + uws_routes.routes(service))  # + /async
     if dashboard:
         mount(app, "/", dashboard_routes(root, tokens))
     return app
