@@ -74,9 +74,11 @@ _remote_options = stacked(
               help="CSC release to query (default 2.1; catalog csc21 or csc20).")
 @click.option("--with-detections", is_flag=True, help="Also fetch one row per observation "
               "(theta, src_cnts_aper_b, livetime, obsid ...) into <name>_detections.")
+@click.option("--with-observations", is_flag=True, help="Also fetch each source's "
+              "per-observation fluxes (time, exposure, bands, limits) into flux_observations.")
 @click.pass_context
 def ingest_csc(ctx: click.Context, release: str | None, with_detections: bool,
-               **source) -> None:
+               with_observations: bool, **source) -> None:
     """Load a CSC export (CSCview VOTable, TAP VOTable, CSC CLI CSV), or query CSC TAP.
 
     A file loads as catalog "csc"; a TAP query as "csc21" (2.1) or "csc20" (2.0).
@@ -86,9 +88,12 @@ def ingest_csc(ctx: click.Context, release: str | None, with_detections: bool,
     Example: xcat ingest csc --cone "210.80 54.35" --radius 12arcmin --with-detections
 
     Example: xcat ingest csc --object M101 --radius 12arcmin --release 2.0 --dry-run
+
+    Example: xcat ingest csc --cone "166.4 -58.75" --radius 5arcmin --with-observations
     """
     _from_source(ctx, "csc", **source,
-                 remote_options={"release": release, "with_detections": with_detections})
+                 remote_options={"release": release, "with_detections": with_detections,
+                                 "with_observations": with_observations})
 
 
 @ingest.command("2rxs")

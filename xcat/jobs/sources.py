@@ -14,6 +14,7 @@ from xcat.jobs.upload import UploadJob
 
 #: How service-only options are spelled on the command line.
 FLAGS = {"release": "--release", "with_detections": "--with-detections", "catalog": "CATALOG",
+         "with_observations": "--with-observations",
          "mapping": "--map", "fmt": "--format"}
 
 

@@ -24,6 +24,7 @@ from xcat.catalog.prepare import prepare
 from xcat.errors import XcatError
 from xcat.io.readers import from_astropy
 from xcat.jobs.base import Job, Provenance
+from xcat.jobs.observations import ObservationsInstall, observation_rows, observations_adql
 from xcat.jobs.runner import CatalogInstall
 from xcat.remote import adql
 from xcat.remote.services import Service, get_service, resolve_name, run_tap
@@ -114,6 +115,7 @@ class TapJob(Job):
     name: str | None = None
     release: str | None = None
     with_detections: bool = False
+    with_observations: bool = False
     catalog: str | None = None
     ra_col: str | None = None
     dec_col: str | None = None
@@ -135,6 +137,9 @@ class TapJob(Job):
         if self.with_detections and self.adql is not None:
             raise XcatError("--with-detections builds the joins itself; with --adql select "
                             "the detection columns yourself")
+        if self.with_observations and (self.kind != "csc" or self.adql is not None):
+            raise XcatError("--with-observations applies to CSC cones (--cone/--object), "
+                            f"not to {'--adql' if self.adql is not None else self.kind}")
         if self.kind == "vizier":
             if not self.catalog and self.adql is None:
                 raise XcatError("give the VizieR CATALOG (e.g. I/355/gaiadr3) with --cone")
@@ -178,7 +183,16 @@ class TapJob(Job):
 
     def describe(self) -> list[str]:
         """Where the query would go, what it would load, and the ADQL."""
-        return self.query().describe()
+        lines = self.query().describe()
+        if self.with_observations:
+            lines += ["then, per-observation fluxes into flux_observations:", "ADQL:",
+                      self._observations_adql()]
+        return lines
+
+    def _observations_adql(self) -> str:
+        service = get_service(load_definition(self.kind).releases[self.release]
+                              if self.release else load_definition(self.kind).source)
+        return observations_adql(self.target(), schema=service.schema or service.name)
 
     def prepare(self) -> CatalogInstall:
         """Send the query, check the answer, prepare its catalogs (store untouched)."""
@@ -188,7 +202,22 @@ class TapJob(Job):
         builds, prov = prepare_table(table, source=q.service.url, detail=q.adql,
                                      sha256=answer.sha256, kind=q.kind, name=q.name,
                                      invalid_as_null=self.invalid_as_null)
+        if self.with_observations:
+            return self._with_observations(q, builds, prov)
         return CatalogInstall([(builds, prov)])
+
+    def _with_observations(self, q: RemoteQuery, builds: list[CatalogBuild],
+                           prov: Provenance) -> CatalogInstall:
+        """Send the per-observation query too; both answers checked before the store."""
+        text = self._observations_adql()
+        answer = run_tap(q.service, text)
+        if len(answer.table) == 0:
+            raise XcatError(f"{q.service.url}: the per-observation query returned no rows")
+        rows, notes = observation_rows(answer.table.to_pandas(), catalog=q.name,
+                                       origin=q.service.url, detail=text,
+                                       sha256=answer.sha256)
+        return ObservationsInstall([(builds, prov)], observations=rows, notes=notes,
+                                   service_url=q.service.url)
 
     def _default_name(self, service: Service) -> str:
         definition = load_definition(self.kind)
