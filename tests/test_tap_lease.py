@@ -1,0 +1,149 @@
+"""The TAP sandbox's shared read lease: concurrent queries share one read-only database
+on the store's file, each on its own cursor; the lease is given back when idle and
+renewed while busy, so writers in this process (the dashboard) and in others (the CLI)
+get the store while queries keep coming; nothing one query makes is seen by another.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import xcat
+from xcat.errors import XcatError
+from xcat.science.classification import classify
+from xcat.server import sandbox as sandbox_mod
+from xcat.server.sandbox import Sandbox
+
+SOURCE = "2CXO J140312.5+542056"
+COUNT = 'SELECT count(*) AS n FROM "csc"'
+
+
+@pytest.fixture
+def store_copy(m101_csc_dir, tmp_path) -> Path:
+    root = tmp_path / "store"
+    shutil.copytree(m101_csc_dir, root)
+    xcat.Store.open(root).close()
+    return root
+
+
+def _hammer(box: Sandbox, stop: threading.Event, errors: list, counts: list) -> None:
+    while not stop.is_set():
+        try:
+            counts.append(box.run(COUNT, cap=1)[0].column("n")[0].as_py())
+        except Exception as exc:
+            errors.append(exc)
+
+
+def _until(condition, limit: float = 10.0) -> bool:
+    end = time.monotonic() + limit  # bounded wait for a state, not a timing assertion
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_concurrent_queries_share_a_lease(store_copy, monkeypatch):
+    opened = []
+    real_open = Sandbox._open
+
+    def counting(self):
+        lease = real_open(self)
+        opened.append(lease)
+        return lease
+
+    monkeypatch.setattr(Sandbox, "_open", counting)
+    box = Sandbox(store_copy, timeout_s=30)
+    stop, errors, counts = threading.Event(), [], []
+    threads = [threading.Thread(target=_hammer, args=(box, stop, errors, counts))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    assert _until(lambda: len(counts) >= 120)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert set(counts) == {555}
+    assert len(opened) < len(counts) / 4  # many queries per lease
+    assert _until(lambda: box._lease is None)  # given back once idle
+
+
+def test_writer_in_this_process_gets_the_store_under_load(store_copy):
+    """The dashboard's classification write while six threads query without a pause."""
+    box = Sandbox(store_copy, timeout_s=30)
+    stop, errors, counts = threading.Event(), [], []
+    threads = [threading.Thread(target=_hammer, args=(box, stop, errors, counts))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        assert _until(lambda: len(counts) >= 20)
+        with xcat.Store.open(store_copy, wait=30) as store:
+            event = classify(store, SOURCE, cls="XRB", author="test", method="visual")
+        n_at_write = len(counts)
+        assert _until(lambda: len(counts) >= n_at_write + 20)  # queries go on after it
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    got = box.run(f"SELECT class FROM classification_events WHERE event_id = {int(event)}",
+                  cap=5)[0]
+    assert got.column("class").to_pylist() == ["XRB"]
+
+
+def test_writer_in_another_process_gets_the_store_under_load(store_copy):
+    """``xcat classify`` in a terminal while the server answers queries without a pause."""
+    box = Sandbox(store_copy, timeout_s=30)
+    stop, errors, counts = threading.Event(), [], []
+    threads = [threading.Thread(target=_hammer, args=(box, stop, errors, counts))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        assert _until(lambda: len(counts) >= 20)
+        exe = Path(sys.executable).with_name("xcat")
+        r = subprocess.run([str(exe), "--store", str(store_copy), "--wait", "60", "classify",
+                            SOURCE, "--class", "AGN"], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    got = box.run("SELECT class FROM classification_current WHERE source_key = '"
+                  + SOURCE + "'", cap=5)[0]
+    assert got.column("class").to_pylist() == ["AGN"]
+
+
+def test_nothing_a_query_makes_outlives_it(store_copy):
+    box = Sandbox(store_copy, timeout_s=30)
+    with box.lease() as lease:  # both on one lease
+        lease.run("CREATE TEMP TABLE mine AS SELECT 1 AS x", cap=1)
+        with pytest.raises(XcatError, match="mine"):
+            lease.run("SELECT * FROM mine", cap=1)
+        for sql in ("CREATE TABLE memory.main.t AS SELECT 1", "CREATE TABLE t AS SELECT 1",
+                    "CREATE MACRO m(x) AS x", "ATTACH ':memory:' AS m2",
+                    "SET lock_configuration = false"):
+            with pytest.raises(XcatError):
+                lease.run(sql, cap=1)
+
+
+def test_lease_is_renewed_while_busy(store_copy, monkeypatch):
+    """A lease older than LEASE_MAX_AGE serves no new query: the next one opens another."""
+    monkeypatch.setattr(sandbox_mod, "LEASE_MAX_AGE", 0.0)
+    box = Sandbox(store_copy, timeout_s=30)
+    with box.lease() as first:
+        pass
+    with box.lease() as second:
+        assert second is not first
+        assert first.retired
