@@ -221,18 +221,27 @@ def test_abort_pending_and_execution_duration(tap_url):  # noqa: F811
     url = _create(tap_url, "SELECT TOP 1 name FROM csc")
     CLIENT.post(f"{url}/phase", data={"PHASE": "ABORT"})
     assert _phase(url) == "ABORTED"
+    assert "aborted" in CLIENT.get(f"{url}/error").text
     CLIENT.post(f"{url}/phase", data={"PHASE": "RUN"})  # a finished job stays so
     assert _phase(url) == "ABORTED"
     assert CLIENT.post(f"{url}/phase", data={"PHASE": "JUMP"}).status_code == 400
     # executionDuration: the job's own limit stops the long query
     url = _create(tap_url, LONG)
-    r = CLIENT.post(f"{url}/executionduration", data={"EXECUTIONDURATION": "1"})
+    r = CLIENT.post(f"{url}/executionduration", data={"EXECUTIONDURATION": "2"})
     assert r.status_code == 303
-    assert CLIENT.get(f"{url}/executionduration").text == "1"
+    assert CLIENT.get(f"{url}/executionduration").text == "2"
     CLIENT.post(f"{url}/phase", data={"PHASE": "RUN"})
-    assert _settle(url, budget=12) == "ERROR"
+    for _ in range(100):  # bounded
+        if _phase(url) == "EXECUTING":
+            break
+        time.sleep(0.02)
+    # WAIT with PHASE= another phase answers at once; a plain WAIT blocks until the
+    # phase changes (here when the 2 s limit stops the query)
+    assert _job(url, WAIT="30", PHASE="QUEUED").find(f"{UWS}phase").text in (
+        "EXECUTING", "ERROR")
+    assert _phase(url, wait=30) == "ERROR"
     message = _job(url).find(f"{UWS}errorSummary/{UWS}message").text
-    assert "executionDuration (1 s)" in message
+    assert "executionDuration (2 s)" in message
     # more than the service allows is the service's limit
     url = _create(tap_url, "SELECT TOP 1 name FROM csc")
     CLIENT.post(f"{url}/executionduration", data={"EXECUTIONDURATION": "99999"})

@@ -285,6 +285,7 @@ class JobList:
         """(lock held)"""
         if job.phase in (PENDING, QUEUED):
             job.ended = now()
+            job.error = "the job was aborted before it ran"
             self._changed(job, ABORTED)
         elif job.phase == EXECUTING and job.stop is None:
             job.stop = "abort"

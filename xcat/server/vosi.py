@@ -115,6 +115,6 @@ def tables(schema: Schema) -> bytes:
 def root_page(base: str) -> bytes:
     """A small HTML page linking the TAP endpoints."""
     links = "".join(f'<li><a href="{base}/{p}">{p}</a></li>'
-                    for p in ("sync", "availability", "capabilities", "tables"))
+                    for p in ("sync", "async", "availability", "capabilities", "tables"))
     return (f"<!doctype html><title>xcat TAP</title><h1>xcat TAP 1.1 service</h1>"
             f"<p>Base URL: <code>{escape(base)}</code></p><ul>{links}</ul>").encode()
