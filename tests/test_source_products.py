@@ -139,6 +139,20 @@ def test_fetch_again_downloads_nothing(root, server):
     assert len(server.file_requests(PHA)) == n == 1
 
 
+def test_complete_file_left_unregistered_is_registered_without_download(root, server, bodies):
+    """A run stopped between the rename and the registration leaves a complete file and
+    no row; the next run checks it (size, SHA-256) and registers it, fetching nothing.
+    """
+    run(root, "products", "fetch", SRC, "--type", "pha")
+    with xcat.Store.open(root) as s, s.writing() as con:  # as if it stopped before the row
+        con.execute("UPDATE source_products SET path = NULL, sha256 = NULL, "
+                    "fetched_bytes = NULL, fetched_at = NULL")
+    n = len(server.file_requests(PHA))
+    out = run(root, "products", "fetch", SRC, "--type", "pha")
+    assert "was on disk, registered" in out and len(server.file_requests(PHA)) == n
+    assert rows(root, "sha256 IS NOT NULL").sha256.tolist() == [sha(bodies[PHA])]
+
+
 def test_cut_connection_resumes_with_range_on_the_next_run(root, server, bodies):
     run(root, "products", "find", SRC)
     server.files[PHA].mode = "cut"

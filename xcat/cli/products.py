@@ -51,16 +51,17 @@ def products(ctx: click.Context, fmt: str, out: str | None) -> None:
 @click.pass_context
 def products_list(ctx: click.Context, source: str, catalog: str, types: str | None,
                   fmt: str, out: str | None) -> None:
-    """Product links recorded for a source (no network): type, band, obsid, URL, and the
-    fetched file's path and SHA-256.
+    """Product links recorded for a source (no network): type, band, obsid, file, and the
+    fetched file's path and SHA-256 (every column, URL included, with --format).
 
     Example: xcat products list "2CXO J140312.5+542056" --type lc
     """
-    from xcat.jobs.source_products import list_links
+    from xcat.jobs.source_products import brief, list_links
     from xcat.remote.datalink import parse_types
 
     with open_store(ctx) as store:
-        show(list_links(store, source, catalog=catalog, types=parse_types(types)), fmt, out)
+        rows = list_links(store, source, catalog=catalog, types=parse_types(types))
+    show(brief(rows) if fmt == "table" and not out else rows, fmt, out)
 
 
 @products.command("find")
@@ -76,7 +77,7 @@ def products_find(ctx: click.Context, source: str, catalog: str, types: str | No
 
     Example: xcat products find "2CXO J140312.5+542056" --type lc,pha
     """
-    from xcat.jobs.source_products import find_products
+    from xcat.jobs.source_products import brief, find_products
     from xcat.remote.datalink import parse_types
 
     with open_store(ctx) as store:
@@ -84,7 +85,7 @@ def products_find(ctx: click.Context, source: str, catalog: str, types: str | No
                               service=service)
     for line in found.lines:
         click.echo(f"xcat: {line}", err=True)
-    show(found.rows, fmt, out)
+    show(brief(found.rows) if fmt == "table" and not out else found.rows, fmt, out)
 
 
 @products.command("fetch")

@@ -41,6 +41,9 @@ DEFAULT_SERVICE = "csc21_datalink"
 LINK_COLUMNS = ("catalog", "source_key", "obsid", "obi", "region_id", "product_type",
                 "service_type", "band", "url", "file_name", "content_type", "size_bytes",
                 "checksum", "description", "service", "found_at")
+#: Columns ``xcat products list|find`` print in a terminal table (other formats get all).
+BRIEF_COLUMNS = ["product_id", "product_type", "band", "obsid", "file_name", "size_bytes",
+                 "path", "sha256"]
 INSERT_LINK = (f"INSERT INTO source_products ({', '.join(LINK_COLUMNS)}) "
                f"VALUES ({', '.join('$' + c for c in LINK_COLUMNS)}) RETURNING product_id")
 SOURCE_ROWS = ("SELECT product_id, catalog, source_key, obsid, obi, region_id, product_type, "
@@ -53,6 +56,13 @@ REGISTER = ("UPDATE source_products SET path = $path, sha256 = $sha256, "
             "fetched_bytes = $size, fetched_at = $at WHERE product_id = $id")
 INSERT_USE = ("INSERT INTO source_product_uses (product_name, product_id, file_sha256, note, "
               "recorded_at) VALUES ($name, $id, $sha256, $note, $at)")
+
+
+def brief(df: pd.DataFrame) -> pd.DataFrame:
+    """The links for a terminal: the columns of :data:`BRIEF_COLUMNS`, SHA-256 shortened."""
+    out = df[BRIEF_COLUMNS].copy()
+    out["sha256"] = [s[:12] + "..." if isinstance(s, str) else s for s in out["sha256"]]
+    return out
 
 
 @dataclass(frozen=True)
