@@ -122,6 +122,7 @@ class JobList:
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._busy = 0  # jobs EXECUTING (each has a worker, or one is about to take it)
 
     # ------------------------------------------------------------------ the list
     def create(self, params: dict[str, str], parts: dict[str, bytes]) -> Job:
@@ -269,9 +270,16 @@ class JobList:
             job = self.get_locked(job_id)
             if job.phase != PENDING:
                 return job
-            self._changed(job, QUEUED)
             self._start_workers()
-        self._queue.put(job)
+            if self._busy < self.workers and self._queue.empty():
+                # a worker is idle: the job is EXECUTING from now (a client's next WAIT
+                # then waits for its end, not for a worker to pick it up)
+                self._busy += 1
+                job.started = now()
+                self._changed(job, EXECUTING)
+            else:
+                self._changed(job, QUEUED)
+            self._queue.put(job)
         return job
 
     def abort(self, job_id: str) -> Job:
@@ -319,18 +327,23 @@ class JobList:
     def _work(self) -> None:
         while True:
             job = self._queue.get()
+            with self._lock:
+                if job.phase == QUEUED:
+                    self._busy += 1
+                    job.started = now()
+                    self._changed(job, EXECUTING)
+                elif job.phase != EXECUTING or job.started is None:
+                    continue  # aborted or deleted while queued
             try:
                 self._execute(job)
             except Exception:  # never let a worker die
                 log.exception("UWS job %s failed", job.id)
+            finally:
+                with self._lock:
+                    self._busy -= 1
 
     def _execute(self, job: Job) -> None:
-        with self._lock:
-            if job.phase != QUEUED:  # aborted or deleted while queued
-                return
-            job.started = now()
-            self._changed(job, EXECUTING)
-
+        """Run an EXECUTING job's query; record its result or error."""
         def started(interrupt: Callable[[], None]) -> None:
             with self._lock:
                 job.interrupt = interrupt

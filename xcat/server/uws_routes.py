@@ -42,8 +42,9 @@ NS = ('xmlns:uws="http://www.ivoa.net/xml/UWS/v1.0" '
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 #: The longest a WAIT blocks, seconds.
 MAX_WAIT = 60.0
-#: How often a blocked WAIT looks at the job, seconds.
-POLL = 0.05
+#: How often a blocked WAIT looks at the job: every 5 ms at first, then less often, at
+#: least every 0.1 s (seconds).
+POLL = (0.005, 1.5, 0.1)
 
 
 def _time(name: str, t: datetime | None) -> str:
@@ -202,8 +203,10 @@ def routes(service: tap.TapService, jobs: JobList | None = None) -> list[Route]:
         if found.phase not in uws.ACTIVE or (phase and found.phase != phase.upper()):
             return found
         version, end = found.version, time.monotonic() + seconds
+        pause, grow, most = POLL
         while found.version == version and time.monotonic() < end:
-            await asyncio.sleep(POLL)
+            await asyncio.sleep(pause)
+            pause = min(pause * grow, most)
         return found
 
     async def part(request: Request) -> Response:
