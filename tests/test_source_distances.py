@@ -34,14 +34,21 @@ from xcat.science.source_distances import (
 )
 
 RUN = "rxs2_carmenes"
+
+
+def approx(expected, rel=1e-12):
+    """pytest.approx without its default absolute tolerance (1e-12), which would accept
+    any two fluxes of 1e-13 erg/s/cm2 as equal.
+    """
+    return pytest.approx(expected, rel=rel, abs=0)
 REF = "2020A&A...642A.115C"
 
 
 def test_parallax_inversion_by_hand_and_astropy():
     # plx = 100 +- 2 mas: d = 1000/100 = 10 pc; [1000/102, 1000/98] = [9.8039, 10.2041] pc
     d, lo, hi = parallax_distance_pc(100.0, 2.0)
-    assert (d, lo, hi) == pytest.approx((10.0, 9.803921568627, 10.204081632653), rel=1e-12)
-    assert d == pytest.approx(Distance(parallax=100 * u.mas).to_value(u.pc), rel=1e-14)
+    assert (d, lo, hi) == approx((10.0, 9.803921568627, 10.204081632653), rel=1e-12)
+    assert d == approx(Distance(parallax=100 * u.mas).to_value(u.pc), rel=1e-14)
 
 
 def test_2rxs_flux_per_source_with_propagated_error(store, tmp_path):
@@ -53,9 +60,9 @@ def test_2rxs_flux_per_source_with_propagated_error(store, tmp_path):
     # default factor (power law, no HR1 term): sigma_F = ECF sigma_CR = 5.6e-12 * 0.01
     r = df.iloc[0]
     assert r["flux_origin"] == "ecf:mpe_powerlaw_gamma2"
-    assert r["ecf"] == pytest.approx(5.6e-12, rel=1e-12)
-    assert r["flux"] == pytest.approx(2.8e-13, rel=1e-12)
-    assert r["flux_err"] == pytest.approx(5.6e-14, rel=1e-12)
+    assert r["ecf"] == approx(5.6e-12, rel=1e-12)
+    assert r["flux"] == approx(2.8e-13, rel=1e-12)
+    assert r["flux_err"] == approx(5.6e-14, rel=1e-12)
     set_ecf(store, "rxs2", "sfg95_coronal")
     df = store.sql(q)
     # row 1: CR 0.05 +- 0.01, HR1 -0.2 +- 0.1: ECF = (5.30 * -0.2 + 8.31) e-12 = 7.25e-12
@@ -67,20 +74,20 @@ def test_2rxs_flux_per_source_with_propagated_error(store, tmp_path):
     #   sigma_F^2 = (6.02e-14)^2 + (0.3 * 5.30e-12 * 0.05)^2 = 3.62404e-27 + 6.32025e-27
     #   sigma_F = 9.97211e-14
     one, three = df.iloc[0], df.iloc[2]
-    assert one["flux"] == pytest.approx(3.625e-13, rel=1e-12)
-    assert one["flux_err"] == pytest.approx(7.71913e-14, rel=1e-6)
-    assert (one["flux_lo"], one["flux_hi"]) == pytest.approx(
+    assert one["flux"] == approx(3.625e-13, rel=1e-12)
+    assert one["flux_err"] == approx(7.71913e-14, rel=1e-6)
+    assert (one["flux_lo"], one["flux_hi"]) == approx(
         (3.625e-13 - 7.71913e-14, 3.625e-13 + 7.71913e-14), rel=1e-6)
     assert one["flux_conf"] == 0.6827 and one["flux_origin"] == "ecf:sfg95_coronal"
-    assert three["flux"] == pytest.approx(9.03e-13, rel=1e-12)
-    assert three["flux_err"] == pytest.approx(9.97211e-14, rel=1e-6)
+    assert three["flux"] == approx(9.03e-13, rel=1e-12)
+    assert three["flux_err"] == approx(9.97211e-14, rel=1e-6)
     # the first-order formula against a Monte Carlo of the same inputs (seeded): the
     # neglected term is the product of both errors, (5.30e-12 * 0.01 * 0.1)^2, 0.9% of
     # sigma_F^2 for row 1, so the sample spread agrees to 1% (2e5 draws: 0.2% noise)
     rng = np.random.default_rng(3)
     cr = rng.normal(0.05, 0.01, 200_000)
     hr1 = rng.normal(-0.2, 0.1, 200_000)
-    assert np.std(cr * (5.30 * hr1 + 8.31) * 1e-12) == pytest.approx(7.71913e-14, rel=0.01)
+    assert np.std(cr * (5.30 * hr1 + 8.31) * 1e-12) == approx(7.71913e-14, rel=0.01)
     # luminosities read the same flux and interval
     lum = store.sql("SELECT * FROM luminosities WHERE kind = 'rxs2' ORDER BY name")
     assert lum["flux_origin"].iloc[0] == "ecf:sfg95_coronal"
@@ -142,8 +149,8 @@ def test_mdwarf_luminosities_from_their_own_parallaxes(mdw):
         d = Distance(parallax=c.loc[row["counterpart_key"], "Plx"] * u.mas)
         f = row["count_rate"] * (5.30 * row["hr1"] + 8.31) * 1e-12 * u.erg / u.s / u.cm ** 2
         lx = (4 * math.pi * d ** 2 * f).to(u.erg / u.s)
-        assert row["log_lx"] == pytest.approx(math.log10(lx.value), abs=1e-12)
-        assert row["distance_mpc"] == pytest.approx(d.to_value(u.Mpc), rel=1e-12)
+        assert row["log_lx"] == pytest.approx(math.log10(lx.value), rel=0, abs=1e-12)
+        assert row["distance_mpc"] == approx(d.to_value(u.Mpc), rel=1e-12)
     # the simulation is recovered: measured minus injected log L_X is Poisson noise plus
     # the Eddington bias of a count threshold (>= 8 counts): median 0.06 dex, spread 0.2
     diff = m["log_lx"] - m["true_log_lx"]
@@ -161,8 +168,8 @@ def test_quality_cut_zero_point_and_repeats(mdw):
     assert r["passed"] == int(((c["Plx"] + 0.017) / c["ePlx"] >= cut).sum())
     d = s.sql("SELECT * FROM source_distances ORDER BY distance_id").iloc[0]
     plx = c.loc[d["counterpart_key"], "Plx"] + 0.017
-    assert d["parallax_mas"] == pytest.approx(plx, rel=1e-12)
-    assert d["distance_pc"] == pytest.approx(1000.0 / plx, rel=1e-12)
+    assert d["parallax_mas"] == approx(plx, rel=1e-12)
+    assert d["distance_pc"] == approx(1000.0 / plx, rel=1e-12)
     assert '"zero_point_mas": -0.017' in d["parameters"]
     again = distances_from_parallax(s, "carmenes", RUN, parallax="Plx", parallax_err="ePlx",
                                     min_snr=cut, zero_point="-0.017mas")
@@ -180,10 +187,10 @@ def test_distance_column_adoption_and_host_fallback(mdw):
     col = rows.iloc[1]
     c = _carmenes().set_index("Karmn").loc[col["counterpart_key"]]
     assert col["distance_pc"] == c["d_pc"] and col["method"] == "column d_pc"
-    assert col["distance_hi_pc"] == pytest.approx(c["d_pc"] + c["ed_pc"])
+    assert col["distance_hi_pc"] == approx(c["d_pc"] + c["ed_pc"])
     adopt_source_distance(s, name, int(col["distance_id"]))
     lum = s.sql("SELECT * FROM luminosities WHERE name = $n", {"n": name}).iloc[0]
-    assert lum["distance_mpc"] == pytest.approx(c["d_pc"] / 1e6, rel=1e-12)
+    assert lum["distance_mpc"] == approx(c["d_pc"] / 1e6, rel=1e-12)
     assert lum["distance_method"] == "column d_pc"
     # a host around the star: its own distance still wins; withdrawn, the host's is used
     x = s.sql("SELECT ra, dec FROM xray_sources WHERE name = $n", {"n": name}).iloc[0]
@@ -193,8 +200,8 @@ def test_distance_column_adoption_and_host_fallback(mdw):
     assert lum["host"] == "SYNTH_CLUSTER" and lum["distance_origin"] == "source"
     adopt_source_distance(s, name, None, note="back to the cluster")
     lum = s.sql("SELECT * FROM luminosities WHERE name = $n", {"n": name}).iloc[0]
-    assert lum["distance_origin"] == "host" and lum["distance_mpc"] == pytest.approx(1e-4)
-    assert (lum["distance_lo_mpc"], lum["distance_hi_mpc"]) == pytest.approx((95e-6, 105e-6))
+    assert lum["distance_origin"] == "host" and lum["distance_mpc"] == approx(1e-4)
+    assert (lum["distance_lo_mpc"], lum["distance_hi_mpc"]) == approx((95e-6, 105e-6))
 
 
 def test_cli_commands_and_their_errors(mdwarf_dir, tmp_path):
@@ -224,3 +231,20 @@ def test_cli_commands_and_their_errors(mdwarf_dir, tmp_path):
     assert "no distance recorded" in fails(root, "distance", "withdraw", "nobody")
     assert "has no distance with id 999999" in fails(
         root, "distance", "adopt", mdwarf_dir[1]["name"].iloc[0], "999999")
+
+
+def test_lx_distance_figure(mdw, tmp_path):
+    from xcat.output.lx_distance import draw, rows
+
+    s, truth = mdw
+    with pytest.raises(xcat.XcatError, match="no source has its own distance"):
+        draw(s, tmp_path / "none.png")
+    distances_from_parallax(s, "carmenes", RUN, parallax="Plx", parallax_err="ePlx")
+    df = rows(s, "rxs2", "SpTnum")
+    assert len(df) == len(truth) and df["versus"].notna().all()
+    assert set(df["versus_label"]) == {"SpTnum (carmenes)"}
+    out = draw(s, tmp_path / "lx.png", catalog="rxs2", versus="Teff")
+    assert out.stat().st_size > 20_000
+    assert set(rows(s, "rxs2", "Teff")["versus_label"]) == {"Teff [K] (carmenes)"}
+    with pytest.raises(xcat.XcatError, match="has no column 'nope'"):
+        rows(s, "rxs2", "nope")

@@ -157,3 +157,23 @@ def distance_withdraw(ctx: click.Context, source: str, catalog: str | None,
     with open_store(ctx) as store:
         adopt_source_distance(store, source, None, catalog=catalog, note=note)
     emit(f"source {source}: own distance withdrawn")
+
+
+@distance.command("plot")
+@click.option("--catalog", default=None, help="Only sources of this catalog (rxs2).")
+@click.option("--versus", default=None,
+              help="Also against this column of the counterpart catalog (SpTnum, Lbol).")
+@click.option("--title", default="", help="Figure title.")
+@click.option("-o", "--output", "out", required=True, help="Figure file (.png or .pdf).")
+@click.pass_context
+def distance_plot(ctx: click.Context, catalog: str | None, versus: str | None, title: str,
+                  out: str) -> None:
+    """The X-ray luminosity of sources with their own distance, against distance.
+
+    Example: xcat distance plot --catalog rxs2 --versus SpTnum -o mdwarfs_lx.png
+    """
+    from xcat.output.lx_distance import draw
+
+    with open_store(ctx) as store:
+        path = draw(store, out, catalog=catalog, versus=versus, title=title)
+    emit(f"wrote {path}")
