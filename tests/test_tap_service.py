@@ -191,7 +191,11 @@ def test_tap_schema_columns_carry_units_and_ucds(tap):
                    "TAP_SCHEMA.columns WHERE table_name = 'csc'").to_table()
     rows = {r["column_name"]: r for r in t}
     assert rows["ra"]["unit"] == "deg" and rows["ra"]["ucd"].startswith("pos.eq.ra")
-    assert rows["ra"]["datatype"] == "DOUBLE"
+    assert rows["ra"]["datatype"] == "double"  # VOTable datatypes (TAP 1.1)
+    odd = tap.search("SELECT column_name, datatype FROM TAP_SCHEMA.columns WHERE "
+                     "table_name = 'xray_sources'").to_table()
+    assert dict(zip(odd["column_name"], odd["datatype"], strict=True))[
+        '"_healpix_29"'] == "long"  # delimited: not a regular ADQL name
     tables = set(tap.search("SELECT table_name FROM TAP_SCHEMA.tables").to_table()
                  ["table_name"])
     assert {"csc", "csc_detections", "xmatch_runs", "xmatch_pairs", "xray_sources",

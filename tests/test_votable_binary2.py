@@ -120,7 +120,17 @@ def test_empty_result_and_chunk_boundaries(monkeypatch):
 
 def test_unmapped_columns_say_so():
     with pytest.raises(vb.UnsupportedColumnError):
-        vb.document(pa.table({"l": pa.array([[1, 2]])}), query="q")
+        vb.document(pa.table({"b": pa.array([b"\x00"])}), query="q")
+
+
+def test_lists_and_structs_are_text():
+    t = pa.table({"l": pa.array([["a", "b"], None, []]), "n": pa.array([[[1, 2], [3]]]*3),
+                  "s": pa.array([{"k": 1}, None, {"k": None}])})
+    vot, back = _read(vb.document(t, query="q"))
+    assert [f.datatype for f in vot.get_first_table().fields] == ["char"] * 3
+    assert np.ma.getdata(back["l"]).tolist() == ["a,b", "", ""]
+    assert np.ma.getdata(back["n"]).tolist() == ["1,2,3"] * 3
+    assert np.ma.getdata(back["s"]).tolist() == ['{"k": 1}', "", '{"k": null}']
     with pytest.raises(vb.UnsupportedColumnError):
         vb.document(pa.table({"e": pa.array(["\N{GRINNING FACE}"])}), query="q")
 

@@ -25,7 +25,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +75,15 @@ class Lease:
 
     def run(self, sql: str, *, cap: int, extra: dict[str, pa.Table] | None = None,
             started: Callable[[Callable[[], None]], None] | None = None,
-            ) -> tuple[pa.Table, bool]:
+            tables: Iterable[str] = ()) -> tuple[pa.Table, bool]:
         """Run checked DuckDB ``sql`` on a cursor of its own; return at most ``cap`` rows
         and whether more exist.
 
         ``extra`` Arrow tables are registered by name first (uploads, a cone's rows), and
         the TAP_SCHEMA tables the query names. ``started`` is called with a function that
         interrupts the query (an async job's ABORT). Columns carry unit/UCD/description
-        from the store's column metadata.
+        from the store's column metadata: those of the ``tables`` the query reads first
+        (as TAP_SCHEMA declares them), else those of the column's name.
         """
         cur = self.con.cursor()
         timer = threading.Timer(self.timeout_s, cur.interrupt)
@@ -113,7 +114,15 @@ class Lease:
             cur.close()
         overflow = table.num_rows > cap
         table = table.slice(0, cap)
-        return describe(table, column_info(self.schema.column_rows)), overflow
+        return describe(table, self._column_info(tables)), overflow
+
+    def _column_info(self, tables: Iterable[str]) -> dict[str, dict[str, str]]:
+        info = dict(column_info(self.schema.column_rows))
+        for name in sorted(tables, reverse=True):
+            for c in getattr(self.schema.tables.get(name), "columns", []):
+                info[c["column_name"]] = {k: c[k] for k in ("unit", "ucd", "description")
+                                          if c.get(k)}
+        return info
 
 
 class Sandbox:

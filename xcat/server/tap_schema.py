@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from xcat.server.adql_names import adql_name
 from xcat.store import registry
 
 #: Relations of the store that are bookkeeping, not data (never served).
@@ -19,24 +20,26 @@ INTERNAL_PREFIXES = ("stg_",)
 #: Foreign keys served in TAP_SCHEMA.keys: (from table, to table, [(from col, to col)]).
 LINKS = [("xmatch_pairs", "xmatch_runs", [("run_id", "run_id")])]
 
-#: DuckDB type → (TAP datatype, arraysize).
+#: DuckDB type → (VOTable datatype, arraysize, xtype), as the BINARY2 writer
+#: (:mod:`xcat.server.votable_binary2`) writes the column.
 TYPES = {
-    "BOOLEAN": ("BOOLEAN", None), "TINYINT": ("SHORT", None), "SMALLINT": ("SHORT", None),
-    "INTEGER": ("INTEGER", None), "BIGINT": ("BIGINT", None), "HUGEINT": ("BIGINT", None),
-    "UTINYINT": ("SHORT", None), "USMALLINT": ("INTEGER", None),
-    "UINTEGER": ("BIGINT", None), "UBIGINT": ("BIGINT", None),
-    "FLOAT": ("REAL", None), "DOUBLE": ("DOUBLE", None), "DATE": ("TIMESTAMP", None),
-    "TIMESTAMP": ("TIMESTAMP", None), "TIMESTAMP WITH TIME ZONE": ("TIMESTAMP", None),
+    "BOOLEAN": ("boolean", None, None), "TINYINT": ("short", None, None),
+    "SMALLINT": ("short", None, None), "INTEGER": ("int", None, None),
+    "BIGINT": ("long", None, None), "UTINYINT": ("unsignedByte", None, None),
+    "USMALLINT": ("int", None, None), "UINTEGER": ("long", None, None),
+    "UBIGINT": ("long", None, None), "HUGEINT": ("double", None, None),
+    "FLOAT": ("float", None, None), "DOUBLE": ("double", None, None),
+    "DATE": ("char", "*", "timestamp"), "TIMESTAMP": ("char", "*", "timestamp"),
+    "TIMESTAMP WITH TIME ZONE": ("char", "*", "timestamp"),
 }
-
-
-def tap_type(duck: str) -> tuple[str, str | None]:
-    """TAP datatype and arraysize of a DuckDB column type."""
+TEXT = ("char", "*", None)
+def tap_type(duck: str) -> tuple[str, str | None, str | None]:
+    """VOTable datatype, arraysize and xtype of a DuckDB column type."""
     if duck in TYPES:
         return TYPES[duck]
     if duck.startswith("DECIMAL"):
-        return "DOUBLE", None
-    return "VARCHAR", "*"
+        return "double", None, None
+    return TEXT
 
 
 @dataclass
@@ -94,72 +97,88 @@ class Schema:
 
     def _build_arrow(self) -> dict[str, pa.Table]:
         schemas = pa.table({
-            "schema_name": ["main", "TAP_SCHEMA"],
+            "schema_name": ["main", TAP_SCHEMA],
             "description": ["The xcat store: catalogs, views, cross-match runs",
                             "Description of the tables served here (TAP 1.1)"],
-            "utype": [None, None], "schema_index": [0, 1]})
-        rows: dict[str, list[Any]] = {k: [] for k in (
-            "schema_name", "table_name", "table_type", "description", "utype", "table_index")}
-        cols: dict[str, list[Any]] = {k: [] for k in (
-            "table_name", "column_name", "datatype", "arraysize", "xtype", "size",
-            "description", "utype", "unit", "ucd", "indexed", "principal", "std",
-            "column_index")}
-        for i, t in enumerate(sorted(self.tables.values(), key=lambda t: t.name)):
-            for k, v in zip(rows, ("main", t.name, t.kind, t.description, None, i),
+            "utype": pa.array([None, None], pa.string()),
+            "schema_index": pa.array([0, 1], pa.int32())})
+        rows: dict[str, list[Any]] = {c: [] for c, _ in TAP_SCHEMA_COLUMNS["tables"]}
+        cols: dict[str, list[Any]] = {c: [] for c, _ in TAP_SCHEMA_COLUMNS["columns"]}
+        every = sorted(self.tables.values(), key=lambda t: t.name) + self_description()
+        for i, t in enumerate(every):
+            schema = TAP_SCHEMA if t.name.startswith(TAP_SCHEMA + ".") else "main"
+            for k, v in zip(rows, (schema, t.name, t.kind, t.description, None, i),
                             strict=True):
                 rows[k].append(v)
             for c in t.columns:
                 for k in cols:
-                    cols[k].append(c.get(k))
-        for name, columns in TAP_SCHEMA_COLUMNS.items():
-            rows["schema_name"].append("TAP_SCHEMA")
-            rows["table_name"].append(f"TAP_SCHEMA.{name}")
-            rows["table_type"].append("table")
-            rows["description"].append(f"TAP_SCHEMA {name}")
-            rows["utype"].append(None)
-            rows["table_index"].append(len(rows["table_index"]))
-            for j, cname in enumerate(columns):
-                for k, v in (("table_name", f"TAP_SCHEMA.{name}"), ("column_name", cname),
-                             ("datatype", "INTEGER" if cname.endswith(("index", "size",
-                              "indexed", "principal", "std")) else "VARCHAR"),
-                             ("arraysize", None), ("xtype", None), ("size", None),
-                             ("description", None), ("utype", None), ("unit", None),
-                             ("ucd", None), ("indexed", 0), ("principal", 1), ("std", 1),
-                             ("column_index", j)):
-                    cols[k].append(v)
+                    cols[k].append(adql_name(c[k]) if k == "column_name" else c.get(k))
         keys: dict[str, list[Any]] = {k: [] for k in (
             "key_id", "from_table", "target_table", "description", "utype")}
         key_cols: dict[str, list[Any]] = {"key_id": [], "from_column": [], "target_column": []}
-        for key_id, src, dst, pairs in self.links():
+        for key_id, src, dst, pairs in self.links() + SELF_KEYS:
             for k, v in zip(keys, (key_id, src, dst, f"{src} rows of a {dst} row", None),
                             strict=True):
                 keys[k].append(v)
             for a, b in pairs:
                 key_cols["key_id"].append(key_id)
-                key_cols["from_column"].append(a)
-                key_cols["target_column"].append(b)
-        string = pa.string()
+                key_cols["from_column"].append(adql_name(a))
+                key_cols["target_column"].append(adql_name(b))
         return {
             "tap_schema__schemas": schemas,
-            "tap_schema__tables": pa.table(rows),
-            "tap_schema__columns": pa.table(cols),
-            "tap_schema__keys": pa.table({k: pa.array(v, string) for k, v in keys.items()}),
-            "tap_schema__key_columns": pa.table(
-                {k: pa.array(v, string) for k, v in key_cols.items()}),
+            "tap_schema__tables": _typed(rows, TAP_SCHEMA_COLUMNS["tables"]),
+            "tap_schema__columns": _typed(cols, TAP_SCHEMA_COLUMNS["columns"]),
+            "tap_schema__keys": _typed(keys, TAP_SCHEMA_COLUMNS["keys"]),
+            "tap_schema__key_columns": _typed(key_cols, TAP_SCHEMA_COLUMNS["key_columns"]),
         }
 
 
-#: Columns of the TAP_SCHEMA tables themselves (TAP 1.1 section 4).
+TAP_SCHEMA = "TAP_SCHEMA"
+#: Columns of the TAP_SCHEMA tables themselves with their types (TAP 1.1 section 4).
 TAP_SCHEMA_COLUMNS = {
-    "schemas": ["schema_name", "description", "utype", "schema_index"],
-    "tables": ["schema_name", "table_name", "table_type", "description", "utype",
-               "table_index"],
-    "columns": ["table_name", "column_name", "datatype", "arraysize", "xtype", "size",
-                "description", "utype", "unit", "ucd", "indexed", "principal", "std",
-                "column_index"],
-    "keys": ["key_id", "from_table", "target_table", "description", "utype"],
-    "key_columns": ["key_id", "from_column", "target_column"],
+    "schemas": [("schema_name", "char"), ("description", "char"), ("utype", "char"),
+                ("schema_index", "int")],
+    "tables": [("schema_name", "char"), ("table_name", "char"), ("table_type", "char"),
+               ("description", "char"), ("utype", "char"), ("table_index", "int")],
+    "columns": [("table_name", "char"), ("column_name", "char"), ("datatype", "char"),
+                ("arraysize", "char"), ("xtype", "char"), ("size", "int"),
+                ("description", "char"), ("utype", "char"), ("unit", "char"),
+                ("ucd", "char"), ("indexed", "int"), ("principal", "int"), ("std", "int"),
+                ("column_index", "int")],
+    "keys": [("key_id", "char"), ("from_table", "char"), ("target_table", "char"),
+             ("description", "char"), ("utype", "char")],
+    "key_columns": [("key_id", "char"), ("from_column", "char"), ("target_column", "char")],
 }
+#: TAP_SCHEMA's own foreign keys (TAP 1.1 section 4): (key id, from, to, column pairs).
+SELF_KEYS = [
+    (f"{TAP_SCHEMA}.{key}", f"{TAP_SCHEMA}.{src}", f"{TAP_SCHEMA}.{dst}", [(fc, tc)])
+    for key, src, dst, fc, tc in (
+        ("tables_schema", "tables", "schemas", "schema_name", "schema_name"),
+        ("columns_table", "columns", "tables", "table_name", "table_name"),
+        ("keys_from", "keys", "tables", "from_table", "table_name"),
+        ("keys_target", "keys", "tables", "target_table", "table_name"),
+        ("key_columns_key", "key_columns", "keys", "key_id", "key_id"))]
+
+
+def self_description() -> list[Table]:
+    """The five TAP_SCHEMA tables as served tables (with their columns' types)."""
+    out = []
+    for name, columns in TAP_SCHEMA_COLUMNS.items():
+        t = Table(f"{TAP_SCHEMA}.{name}", "table", f"TAP_SCHEMA {name} (TAP 1.1)")
+        for j, (cname, kind) in enumerate(columns):
+            t.columns.append({
+                "table_name": t.name, "column_name": cname, "datatype": kind,
+                "arraysize": "*" if kind == "char" else None, "xtype": None, "size": None,
+                "description": None, "utype": None, "unit": None, "ucd": None,
+                "indexed": 0, "principal": 1, "std": 1, "column_index": j})
+        out.append(t)
+    return out
+
+
+def _typed(values: dict[str, list[Any]], columns: list[tuple[str, str]]) -> pa.Table:
+    types = {"char": pa.string(), "int": pa.int32()}
+    return pa.table({c: pa.array(values[c], types[kind]) for c, kind in columns})
+
 
 RELATIONS = """
 SELECT table_name, table_type FROM information_schema.tables
@@ -203,10 +222,10 @@ def read(con: duckdb.DuckDBPyConnection) -> Schema:
         if table not in tables:
             continue
         unit, ucd, desc = meta.get((table, column)) or by_name.get(column) or (None,) * 3
-        datatype, arraysize = tap_type(dtype)
+        datatype, arraysize, xtype = tap_type(dtype)
         tables[table].columns.append({
             "table_name": table, "column_name": column, "datatype": datatype,
-            "arraysize": arraysize, "xtype": None, "size": None, "description": desc,
+            "arraysize": arraysize, "xtype": xtype, "size": None, "description": desc,
             "utype": None, "unit": unit, "ucd": ucd,
             "indexed": int(column in ("ra", "dec", "_healpix_29")),
             "principal": int(not column.startswith("_")), "std": 0,

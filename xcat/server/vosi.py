@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from xcat.server.adql_names import adql_name
 from xcat.server.tap_formats import xml_attr
-from xcat.server.tap_schema import TAP_SCHEMA_COLUMNS, Schema
+from xcat.server.tap_schema import SELF_KEYS, Schema, self_description
 from xcat.version import __version__
 
 NS = ('xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
@@ -65,7 +66,7 @@ def capabilities(base: str, max_rows: int) -> bytes:
 
 
 def _column(c: dict) -> str:
-    parts = [f'      <column>\n        <name>{escape(c["column_name"])}</name>\n']
+    parts = [f'      <column>\n        <name>{escape(adql_name(c["column_name"]))}</name>\n']
     if c.get("description"):
         parts.append(f'        <description>{escape(c["description"])}</description>\n')
     if c.get("unit"):
@@ -73,7 +74,9 @@ def _column(c: dict) -> str:
     if c.get("ucd"):
         parts.append(f'        <ucd>{escape(c["ucd"])}</ucd>\n')
     size = f' arraysize="{c["arraysize"]}"' if c.get("arraysize") else ""
-    parts.append(f'        <dataType xsi:type="vs:TAPType"{size}>{c["datatype"]}</dataType>\n')
+    xtype = f' extendedType="{c["xtype"]}"' if c.get("xtype") else ""
+    parts.append(f'        <dataType xsi:type="vs:VOTableType"{size}{xtype}>{c["datatype"]}'
+                 '</dataType>\n')
     if c.get("indexed"):
         parts.append('        <flag>indexed</flag>\n')
     if c.get("principal"):
@@ -89,25 +92,25 @@ def tables(schema: Schema) -> bytes:
            'xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" '
            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n',
            '  <schema>\n    <name>main</name>\n']
-    keys = {}
-    for key_id, src, dst, pairs in schema.links():
-        keys.setdefault(src, []).append((key_id, dst, pairs))
-    for t in sorted(schema.tables.values(), key=lambda t: t.name):
-        out.append(f'    <table type={xml_attr(t.kind)}>\n      <name>{escape(t.name)}</name>\n'
-                   f'      <description>{escape(t.description)}</description>\n')
-        out.extend(_column(c) for c in t.columns)
-        for _key_id, dst, pairs in keys.get(t.name, []):
-            out.append(f'      <foreignKey>\n        <targetTable>{escape(dst)}</targetTable>\n')
-            out.extend(f'        <fkColumn><fromColumn>{a}</fromColumn>'
-                       f'<targetColumn>{b}</targetColumn></fkColumn>\n' for a, b in pairs)
-            out.append('      </foreignKey>\n')
-        out.append('    </table>\n')
-    out.append('  </schema>\n  <schema>\n    <name>TAP_SCHEMA</name>\n')
-    for name, cols in TAP_SCHEMA_COLUMNS.items():
-        out.append(f'    <table type="table">\n      <name>TAP_SCHEMA.{name}</name>\n')
-        out.extend(_column({"column_name": c, "datatype": "VARCHAR", "arraysize": "*"})
-                   for c in cols)
-        out.append('    </table>\n')
+    keys: dict[str, list] = {}
+    for _key_id, src, dst, pairs in schema.links() + SELF_KEYS:
+        keys.setdefault(src, []).append((dst, pairs))
+    main = sorted(schema.tables.values(), key=lambda t: t.name)
+    for label, group in (("main", main), ("TAP_SCHEMA", self_description())):
+        if label != "main":
+            out.append(f'  </schema>\n  <schema>\n    <name>{label}</name>\n')
+        for t in group:
+            out.append(f'    <table type={xml_attr(t.kind)}>\n      <name>{escape(t.name)}'
+                       f'</name>\n      <description>{escape(t.description)}</description>\n')
+            out.extend(_column(c) for c in t.columns)
+            for dst, pairs in keys.get(t.name, []):
+                out.append(f'      <foreignKey>\n        <targetTable>{escape(dst)}'
+                           '</targetTable>\n')
+                out.extend(f'        <fkColumn><fromColumn>{escape(adql_name(a))}</fromColumn>'
+                           f'<targetColumn>{escape(adql_name(b))}</targetColumn></fkColumn>\n'
+                           for a, b in pairs)
+                out.append('      </foreignKey>\n')
+            out.append('    </table>\n')
     out.append('  </schema>\n</vosi:tableset>\n')
     return "".join(out).encode()
 
