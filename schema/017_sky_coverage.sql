@@ -19,12 +19,14 @@ CREATE TABLE coverage_maps (
     n_pixels     BIGINT NOT NULL,              -- coverage pixels the map covers
     added_at     TIMESTAMP NOT NULL
 );
--- The limit of each map in each coverage pixel it covers (erg/s/cm2). The sky_coverage
--- view keeps the deepest (lowest) limit per band and pixel over all maps.
+-- The limit of each map in each coverage pixel it covers (erg/s/cm2): the median over the
+-- covered part of the pixel, and the fraction of the pixel the map covers. The
+-- sky_coverage view keeps the deepest (lowest) limit per band and pixel over all maps.
 CREATE TABLE coverage_pixels (
     map_id     INTEGER NOT NULL,
     pixel      BIGINT NOT NULL,                -- nested HEALPix index at coverage_maps.norder
     ra         DOUBLE NOT NULL,                -- deg, pixel centre (ICRS)
     dec        DOUBLE NOT NULL,
-    limit_flux DOUBLE NOT NULL                 -- erg / (s cm2)
+    limit_flux DOUBLE NOT NULL,                -- erg / (s cm2)
+    covered_fraction DOUBLE NOT NULL           -- (0, 1]: part of the pixel with coverage
 );

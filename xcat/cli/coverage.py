@@ -66,7 +66,7 @@ def coverage_add(ctx: click.Context, files: tuple[str, ...], band: str, unit: st
         r = add_maps(store, list(files), band, unit=unit, order=order, hdu=hdu)
     for m in r["maps"]:
         emit(f"{m['file']}: {m['pixels']} pixels of band {r['band']} at order {r['order']} "
-             f"({m['pixels'] * r['pixel_area_deg2']:.4g} deg2), limits "
+             f"({m['area_deg2']:.4g} deg2 covered), limits "
              f"{m['min_limit']:.3g}-{m['max_limit']:.3g} erg/s/cm2")
 
 
@@ -144,8 +144,10 @@ def draw_figure(ctx: click.Context, figure: str, out: str, *, band: str | None,
         if figure == "coverage":
             if sql is not None:
                 raise XcatError("plot coverage takes --host or --region, not --sql")
-            px = cov.coverage_pixels(store, band, host, region)
-            path = cp.coverage_figure(px, out, band=name, maps=maps, host=host, region=region)
+            c = cov.coverage(store, band, host, region)
+            path = cp.coverage_figure(c.limits, c.areas, out, band=name, maps=maps,
+                                      pixels=f"{len(c.pixels)} HEALPix pixels, order "
+                                             f"{c.order}", host=host, region=region)
         elif figure == "lognlogs":
             table, smp = nc.number_counts(store, band, host=host, region=region, sql=sql)
             path = cp.lognlogs_figure(table, nc.cumulative_steps(smp), out, band=name,

@@ -74,6 +74,22 @@ class LimitMap:
         out[inside] = self.values[iy[inside], ix[inside]]
         return out
 
+    def candidate_pixels(self, order: int) -> np.ndarray:
+        """Every nested pixel at ``order`` the map may cover (sorted, unique)."""
+        if self.kind == "healpix":
+            covered = np.flatnonzero(np.isfinite(self.values)).astype(np.int64)
+            if self.order >= order:
+                return np.unique(covered >> (2 * (int(self.order) - order)))
+            k = 4 ** (order - int(self.order))
+            return (covered[:, None] * k + np.arange(k, dtype=np.int64)[None, :]).ravel()
+        size = np.sqrt(healpix.pixel_area_deg2(order))
+        ra, dec = self.sky_points(min(size, self.pixel_size_deg) / 2)
+        cand = np.unique(healpix.radec_to_pixel(ra, dec, order))
+        if not len(cand):
+            return cand
+        near = healpix.neighbours(order, cand).ravel()  # pixels a map edge only grazes
+        return np.unique(np.concatenate([cand, near[near >= 0]]))
+
     def sky_points(self, spacing_deg: float) -> tuple[np.ndarray, np.ndarray]:
         """Positions at most ``spacing_deg`` apart over the map's covered pixels (used to
         find every store pixel the map touches).

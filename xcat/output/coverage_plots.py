@@ -5,8 +5,9 @@ confidence, PNG or PDF by suffix).
 
 Examples
 --------
->>> px = coverage_pixels(store, "b", host="M101")                     # doctest: +SKIP
->>> coverage_figure(px, "cov.png", band="0.5-7.0 keV", maps="maps: s.fits")  # doctest: +SKIP
+>>> c = coverage(store, "b", host="M101")                             # doctest: +SKIP
+>>> coverage_figure(c.limits, c.areas, "cov.png", band="0.5-7.0 keV", maps="maps: s.fits",
+...                 pixels="9805 HEALPix pixels, order 14")            # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -39,20 +40,21 @@ def _where(host: str | None, region: str | None) -> str:
     return f"host {host}" if host else f"region {region}" if region else "all coverage"
 
 
-def coverage_figure(px: Any, out: str | Path, *, band: str, maps: str,
-                    host: str | None = None, region: str | None = None) -> Path:
-    """Ω(>F) in deg² against the limiting flux (log x), one step per coverage pixel of
-    ``px`` (limit_flux, pixel_area_deg2, norder); ``band`` and ``maps`` name them.
+def coverage_figure(limits: np.ndarray, areas: np.ndarray, out: str | Path, *, band: str,
+                    maps: str, pixels: str, host: str | None = None,
+                    region: str | None = None) -> Path:
+    """Ω(>F) in deg² against the limiting flux (log x): a step at each coverage level
+    (``limits``, ``areas``); ``band``, ``maps`` and ``pixels`` are said in the text.
     """
-    lim = np.sort(px["limit_flux"].to_numpy(float))
-    area = np.cumsum(px["pixel_area_deg2"].to_numpy(float)[np.argsort(
-        px["limit_flux"].to_numpy(float), kind="stable")])
+    order = np.argsort(limits, kind="stable")
+    lim = np.asarray(limits, float)[order]
+    area = np.cumsum(np.asarray(areas, float)[order])
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 5))
     name = band
     ax.step(lim, area, where="post", color="C0",
             label=f"{_where(host, region)}: {area[-1]:.4g} deg$^2$ covered\n"
-                  f"({len(lim)} HEALPix pixels, order {int(px['norder'].iloc[0])})")
+                  f"({pixels})")
     ax.set_xscale("log")
     ax.set_xlabel(f"limiting flux F ({name}, erg cm$^{{-2}}$ s$^{{-1}}$)")
     ax.set_ylabel(r"$\Omega(>F)$ (deg$^2$): area where a source of flux F is detected")

@@ -37,8 +37,7 @@ import numpy as np
 import pandas as pd
 
 from xcat.errors import XcatError
-from xcat.science.coverage import area_above, coverage_pixels, host_row, parse_band
-from xcat.sky import healpix
+from xcat.science.coverage import area_above, coverage, documented, host_row, parse_band
 from xcat.store.db import Database, reads
 
 
@@ -160,17 +159,14 @@ def sample(store: Database, band: str, *, host: str | None = None, region: str |
            catalog: str | None = None, sql: str | None = None) -> Sample:
     """Sources of the band in the covered pixels of the host/region, with the coverage."""
     _, emin, emax = parse_band(band)
-    px = coverage_pixels(store, band, host, region)
-    order = int(px["norder"].iloc[0])
+    c = coverage(store, band, host, region)
     df = _sources(store, sql, catalog, emin, emax).reset_index(drop=True)
     flux = pd.to_numeric(df["flux"], errors="coerce").to_numpy(float)
     ul = (df["flux_upper_limit"].fillna(False).astype(bool).to_numpy()
           if "flux_upper_limit" in df.columns else np.zeros(len(df), bool))
-    pix = healpix.radec_to_pixel(df["ra"].to_numpy(float), df["dec"].to_numpy(float), order)
-    lim_of = dict(zip(px["pixel"].to_numpy(), px["limit_flux"].to_numpy(float), strict=True))
-    local = np.array([lim_of.get(p, np.nan) for p in pix])
+    local = c.local_limit(df["ra"].to_numpy(float), df["dec"].to_numpy(float))
     covered = np.isfinite(local)
-    limits, areas = px["limit_flux"].to_numpy(float), px["pixel_area_deg2"].to_numpy(float)
+    limits, areas = c.limits, c.areas
     good = ~ul & np.isfinite(flux) & (flux > 0)
     somewhere = area_above(limits, areas, np.where(good, flux, 0.0)) > 0
     keep = covered & good & somewhere
@@ -194,7 +190,26 @@ def number_counts(store: Database, band: str, *, bins: int = 12, **where: Any
         np.array([lo * (1 - 1e-9), hi])
     t = counts_table(s.flux, s.limits, s.areas, edges)
     t.insert(0, "band", parse_band(band)[0])
-    return t, s
+    return documented(t, COUNTS_DOCS), s
+
+
+FLUX_UNIT = "erg / (s cm2)"
+#: Units, descriptions and UCDs of the logN-logS table.
+COUNTS_DOCS = {
+    "band": ("", "Energy band of the fluxes", None),
+    "flux": (FLUX_UNIT, "Flux S (a bin's lower edge)", "phot.flux;em.X-ray"),
+    "n_gt": ("deg-2", "N(>S) = sum over S_i > S of 1/Omega(S_i)", "src.density"),
+    "n_gt_err": ("deg-2", "Poisson error of N(>S): sqrt(sum 1/Omega(S_i)^2)",
+                 "stat.error;src.density"),
+    "n_sources_gt": ("", "Number of sources with S_i > S", "meta.number"),
+    "flux_hi": (FLUX_UNIT, "Upper edge of the bin", "phot.flux;stat.max"),
+    "flux_mid": (FLUX_UNIT, "Geometric centre of the bin", "phot.flux;em.X-ray"),
+    "dn_ds": ("deg-2 cm2 s / erg", "dN/dS: sum over the bin of 1/Omega(S_i), over the "
+              "bin width", None),
+    "dn_ds_err": ("deg-2 cm2 s / erg", "Poisson error of dN/dS: sqrt(sum 1/Omega(S_i)^2) "
+                  "over the bin width", None),
+    "n_sources_bin": ("", "Number of sources in the bin", "meta.number"),
+}
 
 
 def cumulative_steps(s: Sample) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -225,21 +240,18 @@ def corrected_xlf(store: Database, host: str, band: str) -> tuple[pd.DataFrame, 
     """
     h = host_row(store, host)
     _, emin, emax = parse_band(band)
-    px = coverage_pixels(store, band, host=str(h["host"]))
-    order = int(px["norder"].iloc[0])
+    c = coverage(store, band, host=str(h["host"]))
     df = store.sql(LUM_SQL, {"host": str(h["host"])})
     df = df[np.isclose(df["emin_kev"].astype(float), emin)
             & np.isclose(df["emax_kev"].astype(float), emax)].reset_index(drop=True)
     if df.empty:
         raise XcatError(f"host {h['host']}: no source with a luminosity in the band "
                         f"{emin:.1f}-{emax:.1f} keV")
-    limits, areas = px["limit_flux"].to_numpy(float), px["pixel_area_deg2"].to_numpy(float)
-    total = float(areas.sum())
-    pix = healpix.radec_to_pixel(df["ra"].to_numpy(float), df["dec"].to_numpy(float), order)
-    covered = np.isin(pix, px["pixel"].to_numpy())
+    total = c.total_deg2
+    covered = np.isfinite(c.local_limit(df["ra"].to_numpy(float), df["dec"].to_numpy(float)))
     ul = df["lx_upper_limit"].fillna(False).astype(bool).to_numpy()
     flux = pd.to_numeric(df["flux"], errors="coerce").to_numpy(float)
-    omega = area_above(limits, areas, np.where(np.isfinite(flux), flux, 0.0))
+    omega = c.omega(np.where(np.isfinite(flux), flux, 0.0))
     det = df[~ul].assign(omega_deg2=omega[~ul], covered=covered[~ul])
     det["used"] = det["covered"] & (det["omega_deg2"] > 0) & det["log_lx"].notna()
     det["weight"] = np.where(det["used"], total / np.where(det["omega_deg2"] > 0,
