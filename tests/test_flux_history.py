@@ -25,7 +25,7 @@ from conftest import shared_file
 from tests.cli_helpers import copied_store, fails, run
 from xcat import Store
 from xcat.science.bands import BANDS, COMMON_BAND, Band, PowerLaw, conversion_factor
-from xcat.science.variability import history, set_flux_model, variability
+from xcat.science.variability import flux_models, history, set_flux_model, variability
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +153,7 @@ def test_new_model_converts_every_band(st):
     label = set_flux_model(st, PowerLaw(1.7, 1e21), Band("0.5-2 keV", 0.5, 2.0))
     h = history(st, sim.A)
     assert set(h["conversion_model"]) == {label} and h["flux_common"].notna().all()
+    assert flux_models(st)["n_bands"].tolist() == [9, 9]  # newest first, as the seed
     er = h[h["mission"] == "eROSITA"].iloc[0]
     assert er["flux_common"] == pytest.approx(
         sim.ERASS_A * conversion_factor(BANDS["erass1"], COMMON_BAND, PowerLaw(1.7, 1e21)))

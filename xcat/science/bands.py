@@ -61,6 +61,7 @@ class Band:
 BANDS = {
     "csc_b": Band("b", 0.5, 7.0), "csc_s": Band("s", 0.5, 1.2),
     "csc_m": Band("m", 1.2, 2.0), "csc_h": Band("h", 2.0, 7.0), "csc_u": Band("u", 0.2, 0.5),
+    "csc_w": Band("w", 0.1, 10.0),  # HRC wide band (DOMAIN.md: ~0.1-10 keV, VERIFY)
     "rxs2": Band("0.1-2.4 keV", 0.1, 2.4), "erass1": Band("0.2-2.3 keV", 0.2, 2.3),
 }
 #: The default common band of flux histories (the ROSAT/eROSITA/Chandra overlap).

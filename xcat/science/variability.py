@@ -42,7 +42,7 @@ CSC_VAR_COLUMNS = ("var_inter_prob_b", "var_intra_prob_b")
 def set_flux_model(store: Database, model: PowerLaw, band: Band) -> str:
     """Make ``model`` converting to ``band`` the current conversion model; its label."""
     con = store.con
-    wanted = {(round(b.e_min_kev, 6), round(b.e_max_kev, 6)) for b in BANDS.values()}
+    wanted = {(round(b.e_min_kev, 6), round(b.e_max_kev, 6)) for b in (*BANDS.values(), band)}
     wanted |= {(round(lo, 6), round(hi, 6)) for lo, hi in con.execute(BANDS_IN_STORE).fetchall()}
     factors = []
     for lo, hi in sorted(wanted):
