@@ -103,8 +103,9 @@ def test_upload_lives_only_in_its_query(tap_url):  # noqa: F811
 
 
 @pytest.mark.parametrize(("upload", "files", "message"), [
-    ("t,http://example.org/t.xml", {}, "by URL are not accepted"),
-    ("t,file:///etc/passwd", {}, "by URL are not accepted"),
+    ("t,file:///etc/passwd", {}, "only param:PART or an http"),
+    ("t,ftp://127.0.0.1/t.xml", {}, "only param:PART or an http"),
+    ("t,/etc/passwd", {}, "only param:PART or an http"),
     ("t;drop,param:p", {"p": b"x"}, "expected NAME,param:PART"),
     ("1t,param:p", {"p": b"x"}, "not an ADQL name"),
     ('t"x,param:p', {"p": b"x"}, "not an ADQL name"),
@@ -123,11 +124,59 @@ def test_bad_uploads_are_refused(upload, files, message):
 def test_bad_upload_over_http_is_an_error_document(tap_url, tap_store):  # noqa: F811
     before = snapshot(tap_store)
     r = httpx.post(f"{tap_url}/sync", data={
-        "QUERY": "SELECT * FROM TAP_UPLOAD.t", "UPLOAD": "t,http://127.0.0.1:1/x.xml",
+        "QUERY": "SELECT * FROM TAP_UPLOAD.t", "UPLOAD": "t,file:///etc/passwd",
         "LANG": "ADQL", "REQUEST": "doQuery"})
     assert r.status_code == 400
-    assert b"by URL are not accepted" in r.content
+    assert b"only param:PART or an http" in r.content
     assert snapshot(tap_store) == before
+
+
+def test_upload_by_url(tap_url):  # noqa: F811
+    """``UPLOAD=name,http://…`` (a table the server fetches): served by a local HTTP server;
+    a missing file, a redirect and an unreachable address are one error each.
+    """
+    import http.server
+    import threading
+
+    table = _votable(Table({"k": [7, 8], "when": ["2020-01-02T03:04:05", "2021-06-07"]}))
+    table = table.replace(b'name="when"', b'name="when" xtype="timestamp"')
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path == "/t.xml":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(table)))
+                self.end_headers()
+                self.wfile.write(table)
+            elif self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "/t.xml")
+                self.end_headers()
+            else:
+                self.send_error(404)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        def ask(where):
+            return httpx.post(f"{tap_url}/sync", data={
+                "QUERY": "SELECT k, \"when\" FROM TAP_UPLOAD.t ORDER BY k", "UPLOAD": f"t,{where}",
+                "LANG": "ADQL", "REQUEST": "doQuery", "RESPONSEFORMAT": "votable"})
+
+        ok = ask(f"{base}/t.xml")
+        assert ok.status_code == 200, ok.text
+        assert b'xtype="timestamp"' in ok.content  # the upload's xtype is kept
+        for where, message in ((f"{base}/nothing.xml", b"HTTP 404"),
+                               (f"{base}/moved", b"HTTP 302"),
+                               ("http://127.0.0.1:1/t.xml", b"cannot fetch")):
+            r = ask(where)
+            assert r.status_code == 400 and message in r.content, r.text
+    finally:
+        server.shutdown()
 
 
 def test_upload_size_cap(tap_url, monkeypatch):  # noqa: F811

@@ -19,8 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from xcat.errors import XcatError
-from xcat.server import adql, adql_cone, tap_formats, tap_upload, vosi
+from xcat.server import adql, adql_cone, tap_examples, tap_formats, tap_upload, vosi
 from xcat.server.sandbox import Sandbox
+from xcat.store import sqlbuild
 
 log = logging.getLogger("xcat.server")
 #: Default row cap (MAXREC without one) and hard limit.
@@ -81,6 +82,21 @@ class TapService:
                                     tables=query.tables)
         overflow = more and (query.top is None or query.top > cap)
         return tap_formats.render(table, overflow, fmt, text), fmt[1]
+
+
+    def examples(self, service_url: str) -> bytes:
+        """The DALI examples document for this store's tables."""
+        with self.sandbox.lease() as lease:
+            centre = None
+            names = sorted(lease.schema.catalogs, key=lambda n: (n != "csc", n))
+            for cat in names:
+                table, _ = lease.run(f"SELECT ra, dec FROM {sqlbuild.quote(cat)} "
+                                     "WHERE ra IS NOT NULL AND dec IS NOT NULL LIMIT 1", cap=1)
+                if table.num_rows:
+                    centre = (cat, table.column("ra")[0].as_py(), table.column("dec")[0].as_py())
+                    break
+            items = tap_examples.examples(lease.schema, centre)
+        return tap_examples.document(items, service_url)
 
 
 def _upper(items: Any) -> dict[str, str]:
@@ -152,6 +168,10 @@ def routes(service: TapService) -> list[Route]:
         return Response(vosi.capabilities(base(request), service.max_rows),
                         media_type="text/xml")
 
+    async def examples(request: Request) -> Response:
+        body = await run_in_threadpool(service.examples, base(request))
+        return Response(body, media_type="application/xhtml+xml")
+
     async def tables(request: Request) -> Response:
         schema = await run_in_threadpool(service.sandbox.schema)
         return Response(vosi.tables(schema), media_type="text/xml")
@@ -162,4 +182,5 @@ def routes(service: TapService) -> list[Route]:
         Route("/availability", availability),
         Route("/capabilities", capabilities),
         Route("/tables", tables),
+        Route("/examples", examples),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from xcat.server import tap_upload
 from xcat.server.adql_names import adql_name
 from xcat.server.tap_formats import xml_attr
 from xcat.server.tap_schema import SELF_KEYS, Schema, self_description
@@ -47,7 +48,11 @@ def capabilities(base: str, max_rows: int) -> bytes:
     vosi_caps = "".join(
         f'  <capability standardID="ivo://ivoa.net/std/VOSI#{what}">\n'
         + _interface(f"{base}/{what}") + '  </capability>\n'
-        for what in ("capabilities", "availability", "tables"))
+        for what in ("capabilities", "availability", "tables")) + (
+        '  <capability standardID="ivo://ivoa.net/std/DALI#examples">\n'
+        '    <interface xsi:type="vr:WebBrowser">\n'
+        f'      <accessURL use="full">{escape(base)}/examples</accessURL>\n'
+        '    </interface>\n  </capability>\n')
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<vosi:capabilities {NS}>\n'
             '  <capability standardID="ivo://ivoa.net/std/TAP" xsi:type="tr:TableAccess">\n'
@@ -59,8 +64,12 @@ def capabilities(base: str, max_rows: int) -> bytes:
             '      <languageFeatures type="ivo://ivoa.net/std/TAPRegExt#features-adqlgeo">\n'
             f'{geo}      </languageFeatures>\n    </language>\n'
             f'{outs}'
+            '    <uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-inline"/>\n'
+            '    <uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-http"/>\n'
+            '    <uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-https"/>\n'
             f'    <outputLimit><default unit="row">{max_rows}</default>'
             f'<hard unit="row">{max_rows}</hard></outputLimit>\n'
+            f'    <uploadLimit><hard unit="byte">{tap_upload.MAX_BYTES}</hard></uploadLimit>\n'
             '  </capability>\n'
             f'{vosi_caps}</vosi:capabilities>\n').encode()
 
