@@ -30,6 +30,7 @@ import pandas as pd
 from xcat.errors import XcatError
 from xcat.jobs.runner import CatalogInstall
 from xcat.remote import adql
+from xcat.store import registry
 from xcat.store.db import Database, writes
 from xcat.store.sql import transaction
 
@@ -224,6 +225,10 @@ def ingest_observation_file(store: Database, path: Path, catalog: str) -> list[s
     rows, notes = observation_rows(df, catalog=catalog, origin=str(path.resolve()),
                                    detail=f'{{"catalog": "{catalog}"}}', sha256=sha)
     n = record_observations(store, rows)
+    with store.reading() as con:
+        if registry.get_catalog(con, catalog) is None:
+            notes.append(f"no catalog '{catalog}' in the store yet: the fluxes join the "
+                         "catalog's sources (xray_sources, cross-match runs) once it is loaded")
     return _lines(rows, n, path.name, notes)
 
 
