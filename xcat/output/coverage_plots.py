@@ -79,7 +79,7 @@ def lognlogs_figure(table: Any, steps: tuple[np.ndarray, np.ndarray, np.ndarray]
     name = band
     a1.step(s, n_gt, where="post", color="C0",
             label=f"N(>S) = $\\Sigma$ 1/$\\Omega(S_i)$ ({len(s)} sources)")
-    a1.fill_between(s, np.clip(n_gt - err, n_gt * 1e-3, None), n_gt + err, step="post",
+    a1.fill_between(s, np.clip(n_gt - err, n_gt * 0.1, None), n_gt + err, step="post",
                     color="C0", alpha=0.25, label=r"$\pm 1\sigma$, $\sqrt{\Sigma 1/\Omega_i^2}$")
     a1.set_xscale("log")
     a1.set_yscale("log")
