@@ -15,6 +15,8 @@ import pytest
 from tests.test_tap_service import CSC_ROWS, tap_store, tap_url  # noqa: F401  (fixtures)
 from xcat.errors import XcatError
 from xcat.server import uws
+from xcat.server.sandbox import Sandbox
+from xcat.server.tap import TapService
 
 pyvo = pytest.importorskip("pyvo")
 httpx = pytest.importorskip("httpx")
@@ -197,24 +199,42 @@ def test_adql_error_is_phase_error_with_message(tap, tap_url):  # noqa: F811
 
 
 def test_abort_interrupts_an_executing_query(tap_url):  # noqa: F811
-    url = _create(tap_url, LONG, PHASE="RUN")
-    for _ in range(100):  # bounded
-        if _phase(url) == "EXECUTING":
+    urls = [_create(tap_url, LONG, PHASE="RUN") for _ in range(uws.WORKERS)]
+    for url in urls:
+        for _ in range(100):  # bounded
+            if _phase(url) == "EXECUTING":
+                break
+            time.sleep(0.05)
+        assert _phase(url) == "EXECUTING"
+    time.sleep(0.5)  # let DuckDB start on them (an ABORT before that cancels unstarted)
+    for url in urls:
+        r = CLIENT.post(f"{url}/phase", data={"PHASE": "ABORT"})
+        assert r.status_code == 303 and r.headers["location"] == url
+        assert _phase(url) == "ABORTED"  # at once
+        root = _job(url)
+        _check_job_document(root)
+        assert "aborted" in root.find(f"{UWS}errorSummary/{UWS}message").text
+    short = _create(tap_url, "SELECT TOP 1 name FROM csc", PHASE="RUN")
+    assert _settle(short) == "COMPLETED"
+
+
+def test_abort_stops_the_duckdb_query(tap_store):  # noqa: F811
+    """The worker's query ends at the ABORT, not at the (here 600 s) time limit."""
+    jobs = uws.JobList(TapService(Sandbox(tap_store, timeout_s=600)), timeout_s=600)
+    job = jobs.create({"QUERY": LONG, "PHASE": "RUN"}, {})
+    for _ in range(3000):  # bounded: until DuckDB runs it
+        if job.interrupt is not None:
             break
-        time.sleep(0.05)
-    assert _phase(url) == "EXECUTING"
-    time.sleep(0.5)  # let DuckDB start on it (an ABORT before that cancels it unstarted)
-    assert _phase(url) == "EXECUTING"
-    r = CLIENT.post(f"{url}/phase", data={"PHASE": "ABORT"})
-    assert r.status_code == 303 and r.headers["location"] == url
-    # The query is interrupted at once: the job ends long before the 20 s time limit
-    # would have stopped it (that would take 20 WAITs of 1 s).
-    assert _settle(url, budget=12) == "ABORTED"
-    root = _job(url)
-    _check_job_document(root)
-    assert "aborted" in root.find(f"{UWS}errorSummary/{UWS}message").text
-    # the workers are free again
-    assert _settle(_create(tap_url, "SELECT TOP 1 name FROM csc", PHASE="RUN")) == "COMPLETED"
+        time.sleep(0.01)
+    assert job.running and job.interrupt is not None
+    jobs.abort(job.id)
+    assert job.phase == uws.ABORTED
+    for _ in range(3000):  # bounded (30 s of sleeps, far below 600 s)
+        if not job.running:
+            break
+        time.sleep(0.01)
+    assert not job.running
+    assert job.result is None and job.error == "the job was aborted"
 
 
 def test_abort_pending_and_execution_duration(tap_url):  # noqa: F811

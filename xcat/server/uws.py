@@ -99,6 +99,7 @@ class Job:
     version: int = 0
     interrupt: Callable[[], None] | None = field(default=None, repr=False)
     stop: str | None = None  # why the query was interrupted: "abort" or "duration"
+    running: bool = False  # a worker runs its query
 
     def size(self) -> int:
         """Bytes held: the result and the uploaded tables."""
@@ -296,17 +297,16 @@ class JobList:
             job.error = "the job was aborted before it ran"
             self._changed(job, ABORTED)
         elif job.phase == EXECUTING and job.stop is None:
-            job.stop = "abort"
+            job.stop, job.ended, job.error = "abort", now(), "the job was aborted"
+            self._changed(job, ABORTED)  # now; its worker is free once the query stops
             self._interrupt(job)
 
     def _interrupt(self, job: Job) -> None:
-        """Interrupt the job's query, again every 0.1 s while it runs (an interrupt that
-        reaches the connection just before the query starts is lost): at most 10 s.
-        """
+        """Interrupt the job's query every 0.1 s while it runs (at most 10 s)."""
         def repeat() -> None:
             for _ in range(100):
                 with self._lock:
-                    if job.phase != EXECUTING:
+                    if not job.running:
                         return
                     if job.interrupt is not None:
                         with contextlib.suppress(Exception):  # the query just ended
@@ -332,8 +332,12 @@ class JobList:
                     self._busy += 1
                     job.started = now()
                     self._changed(job, EXECUTING)
-                elif job.phase != EXECUTING or job.started is None:
+                elif job.stop is not None:  # aborted once handed to a worker
+                    self._busy -= 1
+                    continue
+                elif job.phase != EXECUTING:
                     continue  # aborted or deleted while queued
+                job.running = True
             try:
                 self._execute(job)
             except Exception:  # never let a worker die
@@ -352,7 +356,7 @@ class JobList:
 
         def over_time() -> None:
             with self._lock:
-                if job.stop is None and job.phase == EXECUTING:
+                if job.stop is None and job.running:
                     job.stop = "duration"
                     self._interrupt(job)
 
@@ -370,30 +374,24 @@ class JobList:
         finally:
             timer.cancel()
         with self._lock:
-            job.interrupt = None
-            job.ended = now()
+            job.interrupt, job.running = None, False
+            job.parts = {}  # uploads are not needed any more
             if job.stop == "abort":
-                job.error = "the job was aborted"
-                self._changed(job, ABORTED)
-            elif job.stop == "duration":
-                job.error = (f"the query ran longer than the job's executionDuration "
-                             f"({job.duration} s) and was stopped")
-                self._changed(job, ERROR)
-            elif error is not None:
+                return  # ABORTED since the ABORT
+            job.ended = now()
+            if job.stop == "duration":
+                error = (f"the query ran longer than the job's executionDuration "
+                         f"({job.duration} s) and was stopped")
+            if error is None and body is not None and job.id in self._jobs:
+                del self._jobs[job.id]  # room for the result, counting the others
+                try:
+                    self._make_room(len(body))
+                except XcatError as exc:
+                    error = str(exc)
+                self._jobs[job.id] = job
+            if error is not None:
                 job.error = error
                 self._changed(job, ERROR)
             else:
                 job.result, job.media = body, media
-                if job.id in self._jobs:
-                    del self._jobs[job.id]  # room for the result, counting the others
-                    try:
-                        self._make_room(job.size())
-                    except XcatError as exc:
-                        job.result, job.media, job.error = None, None, str(exc)
-                        self._changed(job, ERROR)
-                    else:
-                        self._changed(job, COMPLETED)
-                    self._jobs[job.id] = job
-                else:
-                    self._changed(job, COMPLETED)
-            job.parts = {}  # uploads are not needed any more
+                self._changed(job, COMPLETED)
