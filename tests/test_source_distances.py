@@ -152,9 +152,10 @@ def test_mdwarf_luminosities_from_their_own_parallaxes(mdw):
         assert row["log_lx"] == pytest.approx(math.log10(lx.value), rel=0, abs=1e-12)
         assert row["distance_mpc"] == approx(d.to_value(u.Mpc), rel=1e-12)
     # the simulation is recovered: measured minus injected log L_X is Poisson noise plus
-    # the Eddington bias of a count threshold (>= 8 counts): median 0.06 dex, spread 0.2
+    # the Eddington bias of a count threshold (>= 8 counts): seed 16 gives a median of
+    # +0.011 dex and a spread of 0.162 dex
     diff = m["log_lx"] - m["true_log_lx"]
-    assert abs(diff.median()) < 0.1 and 0.1 < diff.std() < 0.3
+    assert abs(diff.median()) < 0.05 and 0.1 < diff.std() < 0.25
     assert m["log_lx"].between(25.5, 30.5).all()  # M dwarfs: 10^25.7 - 10^30.4 erg/s
 
 
@@ -220,7 +221,7 @@ def test_cli_commands_and_their_errors(mdwarf_dir, tmp_path):
     for args, msg in [
         (("--run", "nope"), "no cross-match run 'nope'"),
         (("--run", RUN, "--min-snr", "1"), "must be > 1"),
-        (("--run", RUN, "--zero-point", "0.02"), "has no unit"),
+        (("--run", RUN, "--zero-point", "0.02"), "has no unit: give one, e.g. -0.017mas"),
         (("--run", RUN, "--parallax", "plx_nope"), "has no column 'plx_nope'"),
     ]:
         err = fails(root, "distance", "from-parallax", "--catalog", "carmenes",

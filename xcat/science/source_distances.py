@@ -76,6 +76,14 @@ SELECT catalog, source_key, distance_pc, method, coalesce(counterpart_key, ''),
 """
 
 
+def _is_number(v: object) -> bool:
+    try:
+        float(str(v))
+    except ValueError:
+        return False
+    return True
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -251,6 +259,8 @@ def distances_from_parallax(store: Database, catalog: str, run: str, *,
     if not np.isfinite(min_snr) or min_snr <= 1.0:
         raise XcatError(f"--min-snr {min_snr}: the cut on parallax/error must be > 1 "
                         f"(1/plx has no upper bound below that); the default is 5")
+    if not isinstance(zero_point, u.Quantity) and _is_number(zero_point):
+        raise XcatError(f"--zero-point '{zero_point}' has no unit: give one, e.g. -0.017mas")
     zp = require_quantity(zero_point, "angle", u.mas, "--zero-point")
     con = store.con
     links, source_catalog, run_id = _links(con, catalog, run)
