@@ -28,12 +28,14 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from xcat.errors import XcatError
-from xcat.server import adql_cone, tap_upload
+from xcat.server import adql_cone, tap_samples, tap_upload
 from xcat.server import adql_geometry as geo
 
 #: TAP_SCHEMA tables, as the sandbox names the Arrow tables it registers.
 TAP_SCHEMA = "TAP_SCHEMA"
 TAP_SCHEMA_TABLES = ("schemas", "tables", "columns", "keys", "key_columns")
+#: Schemas a query may name, each served by registered relations.
+QUALIFIED = (TAP_SCHEMA, tap_upload.SCHEMA, tap_samples.SCHEMA.upper())
 
 
 def tap_schema_name(table: str) -> str:
@@ -134,12 +136,17 @@ def _check_function(node: exp.Func) -> None:
     raise _refuse(f"function {node.sql_name()} is not allowed in ADQL here", node)
 
 
-def check(tree: exp.Expr, known: Iterable[str], uploads: Iterable[str] = ()) -> set[str]:
-    """Refuse anything but reading the ``known`` tables (and ``TAP_UPLOAD.<name>`` for the
-    ``uploads``); return the tables read.
+def check(tree: exp.Expr, known: Iterable[str], uploads: Iterable[str] = (),
+          samples: Iterable[str] = ()) -> set[str]:
+    """Refuse anything but reading the ``known`` tables, ``TAP_UPLOAD.<name>`` for the
+    ``uploads`` and ``samples.<name>`` for the served ``samples``; return the tables read
+    (qualified ones as ``SCHEMA.name``).
     """
     known_l = {k.lower() for k in known}
-    uploads_l = {u.lower() for u in uploads}
+    schemas = {tap_upload.SCHEMA: ({u.lower() for u in uploads}, "no such upload"),
+               tap_samples.SCHEMA.upper(): ({s.lower() for s in samples},
+                                            "no such saved sample served (see /tap/tables)"),
+               TAP_SCHEMA: (set(TAP_SCHEMA_TABLES), "see /tap/tables")}
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     read: set[str] = set()
     for node in tree.walk():
@@ -154,14 +161,11 @@ def check(tree: exp.Expr, known: Iterable[str], uploads: Iterable[str] = ()) -> 
             if node.catalog:
                 raise _refuse(f"unknown table {node.sql()[:60]}", node)
             schema, name = node.db, node.name
-            if schema and schema.upper() == tap_upload.SCHEMA:
-                if name.lower() not in uploads_l:
-                    raise _refuse(f"unknown table {schema}.{name} (no such upload)", node)
-                read.add(f"{tap_upload.SCHEMA}.{name.lower()}")
-            elif schema:
-                if schema.upper() != TAP_SCHEMA or name.lower() not in TAP_SCHEMA_TABLES:
-                    raise _refuse(f"unknown table {schema}.{name}", node)
-                read.add(f"{TAP_SCHEMA}.{name.lower()}")
+            if schema:
+                names, hint = schemas.get(schema.upper(), (set(), "see /tap/tables"))
+                if name.lower() not in names:
+                    raise _refuse(f"unknown table {schema}.{name} ({hint})", node)
+                read.add(f"{schema.upper()}.{name.lower()}")
             elif name.lower() in ctes:
                 continue
             elif name.lower() not in known_l:
@@ -207,29 +211,37 @@ def _geometry(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _served(schema: str, name: str) -> str:
+    """The registered relation that serves ``schema.name``."""
+    upper = schema.upper()
+    if upper == TAP_SCHEMA:
+        return tap_schema_name(name)
+    if upper == tap_upload.SCHEMA:
+        return tap_upload.relation(name)
+    return tap_samples.relation(name)
+
+
 def _tap_schema(node: exp.Expr) -> exp.Expr:
-    if isinstance(node, exp.Table) and node.db and node.db.upper() in (TAP_SCHEMA,
-                                                                        tap_upload.SCHEMA):
-        served = (tap_schema_name(node.name) if node.db.upper() == TAP_SCHEMA
-                  else tap_upload.relation(node.name))
+    if isinstance(node, exp.Table) and node.db and node.db.upper() in QUALIFIED:
         alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
-        return exp.Table(this=exp.to_identifier(served), alias=alias)
+        return exp.Table(this=exp.to_identifier(_served(node.db, node.name)), alias=alias)
     if (isinstance(node, exp.Column) and isinstance(node.args.get("db"), exp.Identifier)
-            and node.args["db"].name.upper() in (TAP_SCHEMA, tap_upload.SCHEMA)):
+            and node.args["db"].name.upper() in QUALIFIED):
         node = node.copy()  # TAP_UPLOAD.t.col: the table is already aliased as t
         node.set("db", None)
     return node
 
 
 def translate(text: str, known: Iterable[str],
-              cones: dict[str, list[str]] | None = None, uploads: Iterable[str] = ()) -> Query:
+              cones: dict[str, list[str]] | None = None, uploads: Iterable[str] = (),
+              samples: Iterable[str] = ()) -> Query:
     """Check ADQL ``text`` and translate it to DuckDB SQL.
 
     ``cones`` (catalog → served columns) names the catalogs on which a cone constraint
     takes the HEALPix-pruned path of ``Store.cone`` (see :mod:`xcat.server.adql_cone`).
     """
     tree = parse(text)
-    tables = check(tree, known, uploads)
+    tables = check(tree, known, uploads, samples)
     top = _top(tree)
     found = adql_cone.plan(tree, cones) if cones else None
     cone = None

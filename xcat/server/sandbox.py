@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from xcat.catalog import cone as cone_mod
 from xcat.errors import XcatError
-from xcat.server import tap_schema
+from xcat.server import tap_samples, tap_schema
 from xcat.store import connection, layout, registry
 from xcat.store.results import column_info, describe
 from xcat.store.sql import sql_error_message
@@ -88,12 +88,16 @@ class Lease:
         cur = self.con.cursor()
         timer = threading.Timer(self.timeout_s, cur.interrupt)
         try:
+            timer.start()
             for name, table in self.schema.arrow().items():
                 if name in sql:
                     cur.register(name, table)
             for name, table in (extra or {}).items():
                 cur.register(name, table)
-            timer.start()
+            for name, served in self.schema.samples.items():
+                if tap_samples.relation(name) in sql:
+                    cur.register(tap_samples.relation(name),
+                                 tap_samples.materialize(cur, served))
             if started is not None:
                 started(cur.interrupt)
             reader = cur.sql(sql).to_arrow_reader(max(1, min(cap + 1, 65536)))
@@ -119,7 +123,8 @@ class Lease:
     def _column_info(self, tables: Iterable[str]) -> dict[str, dict[str, str]]:
         info = dict(column_info(self.schema.column_rows))
         for name in sorted(tables, reverse=True):
-            for c in getattr(self.schema.tables.get(name), "columns", []):
+            served = name.replace(tap_samples.SCHEMA.upper() + ".", tap_samples.SCHEMA + ".")
+            for c in getattr(self.schema.tables.get(served), "columns", []):
                 info[c["column_name"]] = {k: c[k] for k in ("unit", "ucd", "description")
                                           if c.get(k)}
         return info
@@ -266,6 +271,7 @@ class Sandbox:
             return self._meta[1]
         value = tap_schema.read(con)
         value.data_dirs = data_dirs(con, self.root)
+        tap_schema.add_samples(value, tap_samples.read(con, self.root))
         self._meta = (state, value)
         return value
 

@@ -72,7 +72,8 @@ class TapService:
         with self.sandbox.lease() as lease:  # one snapshot of the store for the request
             schema = lease.schema
             query = adql.translate(text, schema.names(),
-                                   schema.catalogs if self.pruned else None, uploads=uploads)
+                                   schema.catalogs if self.pruned else None, uploads=uploads,
+                                   samples=schema.samples)
             cap = maxrec if query.top is None else min(query.top, maxrec)
             extra = {tap_upload.relation(name): table for name, table in uploads.items()}
             if query.cone is not None:

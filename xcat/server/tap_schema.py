@@ -64,11 +64,13 @@ class Schema:
     data_dirs: list[str] = field(default_factory=list)
     #: Registry rows of those catalogs (the cone path reads their files).
     registry: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Saved samples served as ``samples.<name>`` (:mod:`xcat.server.tap_samples`).
+    samples: dict[str, Any] = field(default_factory=dict)
     _arrow: dict[str, pa.Table] | None = field(default=None, repr=False)
 
     def names(self) -> set[str]:
-        """Names of the served tables."""
-        return set(self.tables)
+        """Names of the served tables of the main schema (unqualified in ADQL)."""
+        return {n for n in self.tables if schema_of(n) == "main"}
 
     def links(self) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
         """(key id, from table, to table, column pairs) of links both ends of which exist."""
@@ -96,17 +98,17 @@ class Schema:
         return self._arrow
 
     def _build_arrow(self) -> dict[str, pa.Table]:
+        names = [n for n, _ in SCHEMAS if n != SAMPLES or any(
+            schema_of(t) == SAMPLES for t in self.tables)]
         schemas = pa.table({
-            "schema_name": ["main", TAP_SCHEMA],
-            "description": ["The xcat store: catalogs, views, cross-match runs",
-                            "Description of the tables served here (TAP 1.1)"],
-            "utype": pa.array([None, None], pa.string()),
-            "schema_index": pa.array([0, 1], pa.int32())})
+            "schema_name": names, "description": [dict(SCHEMAS)[n] for n in names],
+            "utype": pa.array([None] * len(names), pa.string()),
+            "schema_index": pa.array(range(len(names)), pa.int32())})
         rows: dict[str, list[Any]] = {c: [] for c, _ in TAP_SCHEMA_COLUMNS["tables"]}
         cols: dict[str, list[Any]] = {c: [] for c, _ in TAP_SCHEMA_COLUMNS["columns"]}
         every = sorted(self.tables.values(), key=lambda t: t.name) + self_description()
         for i, t in enumerate(every):
-            schema = TAP_SCHEMA if t.name.startswith(TAP_SCHEMA + ".") else "main"
+            schema = schema_of(t.name)
             for k, v in zip(rows, (schema, t.name, t.kind, t.description, None, i),
                             strict=True):
                 rows[k].append(v)
@@ -134,6 +136,36 @@ class Schema:
 
 
 TAP_SCHEMA = "TAP_SCHEMA"
+SAMPLES = "samples"
+#: The TAP schemas served: (name, description).
+SCHEMAS = [("main", "The xcat store: catalogs, views, cross-match runs"),
+           (SAMPLES, "Saved samples of the store, run when read (xcat sample)"),
+           (TAP_SCHEMA, "Description of the tables served here (TAP 1.1)")]
+
+
+def schema_of(table: str) -> str:
+    """The TAP schema a served table name belongs to."""
+    prefix, dot, _ = table.partition(".")
+    return prefix if dot and prefix in (TAP_SCHEMA, SAMPLES) else "main"
+
+
+def add_samples(schema: Schema, served: dict[str, Any]) -> None:
+    """Serve saved samples (:mod:`xcat.server.tap_samples`) as ``samples.<name>``."""
+    by_name: dict[str, tuple[Any, Any, Any]] = {}
+    for name, unit, ucd, desc in schema.column_rows:
+        by_name.setdefault(name, (unit, ucd, desc))
+    for name, s in served.items():
+        t = Table(f"{SAMPLES}.{name}", "table", s.description)
+        for j, (column, dtype) in enumerate(s.columns):
+            unit, ucd, desc = by_name.get(column) or (None,) * 3
+            datatype, arraysize, xtype = tap_type(dtype)
+            t.columns.append({
+                "table_name": t.name, "column_name": column, "datatype": datatype,
+                "arraysize": arraysize, "xtype": xtype, "size": None, "description": desc,
+                "utype": None, "unit": unit, "ucd": ucd, "indexed": 0, "principal": 1,
+                "std": 0, "column_index": j})
+        schema.tables[t.name] = t
+    schema.samples = dict(served)
 #: Columns of the TAP_SCHEMA tables themselves with their types (TAP 1.1 section 4).
 TAP_SCHEMA_COLUMNS = {
     "schemas": [("schema_name", "char"), ("description", "char"), ("utype", "char"),

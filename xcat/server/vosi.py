@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 from xcat.server import tap_upload
 from xcat.server.adql_names import adql_name
 from xcat.server.tap_formats import xml_attr
-from xcat.server.tap_schema import SELF_KEYS, Schema, self_description
+from xcat.server.tap_schema import SAMPLES, SELF_KEYS, Schema, schema_of, self_description
 from xcat.version import __version__
 
 NS = ('xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
@@ -105,7 +105,10 @@ def tables(schema: Schema) -> bytes:
     for _key_id, src, dst, pairs in schema.links() + SELF_KEYS:
         keys.setdefault(src, []).append((dst, pairs))
     main = sorted(schema.tables.values(), key=lambda t: t.name)
-    for label, group in (("main", main), ("TAP_SCHEMA", self_description())):
+    samples = [t for t in main if schema_of(t.name) == SAMPLES]
+    main = [t for t in main if schema_of(t.name) == "main"]
+    groups = [("main", main), (SAMPLES, samples), ("TAP_SCHEMA", self_description())]
+    for label, group in [(label, g) for label, g in groups if g]:
         if label != "main":
             out.append(f'  </schema>\n  <schema>\n    <name>{label}</name>\n')
         for t in group:
