@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,10 +38,7 @@ ACTIVE = (PENDING, QUEUED, EXECUTING)
 FINISHED = (COMPLETED, ERROR, ABORTED)
 PHASES = (*ACTIVE, *FINISHED, "HELD", "SUSPENDED", "UNKNOWN", "ARCHIVED")
 #: Defaults: worker threads, jobs kept, bytes of results and uploads kept, job lifetime.
-WORKERS = 2
-MAX_JOBS = 1000
-MAX_BYTES = 500_000_000
-LIFETIME = timedelta(days=1)
+WORKERS, MAX_JOBS, MAX_BYTES, LIFETIME = 2, 1000, 500_000_000, timedelta(days=1)
 #: The latest destruction time a client may ask for, after creation.
 MAX_LIFETIME = timedelta(days=7)
 
@@ -121,7 +118,8 @@ class JobList:
         self.max_duration = max(1, int(timeout_s))
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._todo: deque[Job] = deque()  # jobs handed to the workers, in order
+        self._ready = threading.Condition(self._lock)
         self._threads: list[threading.Thread] = []
         self._busy = 0  # jobs EXECUTING (each has a worker, or one is about to take it)
 
@@ -272,7 +270,7 @@ class JobList:
             if job.phase != PENDING:
                 return job
             self._start_workers()
-            if self._busy < self.workers and self._queue.empty():
+            if self._busy < self.workers and not self._todo:
                 # a worker is idle: the job is EXECUTING from now (a client's next WAIT
                 # then waits for its end, not for a worker to pick it up)
                 self._busy += 1
@@ -280,7 +278,8 @@ class JobList:
                 self._changed(job, EXECUTING)
             else:
                 self._changed(job, QUEUED)
-            self._queue.put(job)
+            self._todo.append(job)
+            self._ready.notify()
         return job
 
     def abort(self, job_id: str) -> Job:
@@ -326,8 +325,10 @@ class JobList:
 
     def _work(self) -> None:
         while True:
-            job = self._queue.get()
-            with self._lock:
+            with self._ready:
+                while not self._todo:
+                    self._ready.wait()
+                job = self._todo.popleft()
                 if job.phase == QUEUED:
                     self._busy += 1
                     job.started = now()
