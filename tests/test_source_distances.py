@@ -249,3 +249,42 @@ def test_lx_distance_figure(mdw, tmp_path):
     assert set(rows(s, "rxs2", "Teff")["versus_label"]) == {"Teff [K] (carmenes)"}
     with pytest.raises(xcat.XcatError, match="has no column 'nope'"):
         rows(s, "rxs2", "nope")
+
+
+def test_bailer_jones_columns_from_either_side_of_a_run(tmp_path):
+    """A Bailer-Jones-like table (r_med_geo, r_lo_geo, r_hi_geo in pc; SYNTHETIC values at
+    the positions of the small 2RXS table): the unit must be given when the file has none,
+    and the counterpart catalog may be either side of the run.
+    """
+    root = tmp_path / "store"
+    run(root, "ingest", "2rxs", str(make_2rxs(tmp_path / "r.parquet")))
+    pd.DataFrame({"source_id": ["g1", "g2", "g3"], "ra": [0.0041, 0.2501, 10.0],
+                  "dec": [0.0003, -1.0, 10.0], "r_med_geo": [12.5, 40.0, 3.0],
+                  "r_lo_geo": [12.0, 35.0, 2.9], "r_hi_geo": [13.1, 47.0, 3.1]}
+                 ).to_csv(tmp_path / "bj.csv", index=False)
+    run(root, "ingest", "table", str(tmp_path / "bj.csv"), "--name", "bj", "--key",
+        "source_id", "--ra", "ra", "--dec", "dec")
+    run(root, "xmatch", "rxs2", "bj", "--radius", "3arcsec", "--name", "x_bj")
+    run(root, "xmatch", "bj", "rxs2", "--radius", "3arcsec", "--name", "bj_x")
+    args = ("distance", "from-column", "--catalog", "bj", "--column", "r_med_geo",
+            "--lo", "r_lo_geo", "--hi", "r_hi_geo")
+    assert "has no unit: give one with --unit" in fails(root, *args, "--run", "x_bj")
+    assert "--lo/--hi or --err, not both" in fails(root, *args, "--run", "x_bj", "--unit",
+                                                   "pc", "--err", "r_lo_geo")
+    out = run(root, *args, "--run", "x_bj", "--unit", "kpc", "--ref", "2021AJ....161..147B")
+    assert "rxs2: 2 sources with a counterpart" in out and "2 distances recorded" in out
+    out = run(root, *args, "--run", "bj_x", "--unit", "pc")  # bj is the run's left side
+    assert "rxs2: 2 sources with a counterpart" in out and "2 adopted" in out
+    with xcat.Store.open(root) as s:
+        d = s.sql("SELECT * FROM source_distances ORDER BY distance_id")
+        lum = s.sql("SELECT * FROM luminosities WHERE catalog = 'rxs2' ORDER BY name")
+    assert d["distance_pc"].tolist() == approx([12500.0, 40000.0, 12.5, 40.0])
+    assert d["distance_lo_pc"].tolist() == approx([12000.0, 35000.0, 12.0, 35.0])
+    assert d["counterpart_key"].tolist() == ["g1", "g2", "g1", "g2"]
+    assert d["run"].tolist() == ["x_bj", "x_bj", "bj_x", "bj_x"]
+    # the newest adoption (run bj_x, in pc) is used: lx_hi from r_hi_geo = 13.1 pc
+    first = lum.iloc[0]
+    assert first["distance_origin"] == "source" and first["distance_mpc"] == approx(12.5e-6)
+    area_hi = 4 * math.pi * (13.1 * u.pc).to_value(u.cm) ** 2
+    assert first["lx_hi"] == approx(area_hi * first["flux_hi"])
+    assert lum["distance_origin"].isna().sum() == 1  # the third source has no counterpart
