@@ -252,6 +252,9 @@ def test_bad_maps_are_one_error_line_and_change_nothing(empty, tmp_path):
     assert "has no unit" in fails(empty, "coverage", "--band", "b", "--region", "1 1 2")
     assert "no covered pixel" in fails(empty, "coverage", "--band", "b", "--region",
                                        "200 -40 1arcmin")
+    assert "no sensitivity map with id 9" in fails(empty, "coverage", "remove", "9")
+    assert "removed map 1 (bare.fits" in run(empty, "coverage", "remove", "1")
+    assert "add sensitivity maps" in fails(empty, "coverage", "--band", "b")
 
 
 # ------------------------------------------------------------------ M101 (real data)

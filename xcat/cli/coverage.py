@@ -34,8 +34,8 @@ def coverage(ctx: click.Context, band: str | None, host: str | None, region: str
     if ctx.invoked_subcommand is not None:
         return
     if band is None:
-        raise XcatError("give --band (e.g. --band b), or a subcommand: add, maps")
-    from xcat.science.coverage import coverage_curve
+        raise XcatError("give --band (e.g. --band b), or a subcommand: add, maps, remove")
+    from xcat.science.number_counts import coverage_curve
 
     with open_store(ctx) as store:
         show(coverage_curve(store, band, host=host, region=region, points=points), fmt, out,
@@ -82,6 +82,21 @@ def coverage_maps(ctx: click.Context, fmt: str, out: str | None) -> None:
 
     with open_store(ctx) as store:
         show(list_maps(store), fmt, out)
+
+
+@coverage.command("remove")
+@click.argument("map_id", type=int)
+@click.pass_context
+def coverage_remove(ctx: click.Context, map_id: int) -> None:
+    """Remove one sensitivity map (its id from 'xcat coverage maps') and its pixels.
+
+    Example: xcat coverage remove 2
+    """
+    from xcat.science.coverage import remove_map
+
+    with open_store(ctx) as store:
+        r = remove_map(store, map_id)
+    emit(f"removed map {r['map_id']} ({r['file']}, {r['band']}): {r['pixels']} pixels")
 
 
 @cli.command()

@@ -24,7 +24,7 @@ Examples
 --------
 >>> add_maps(store, ["sens_b.fits"], band="b")                      # doctest: +SKIP
 {'band': '0.5-7.0 keV', 'order': 14, 'maps': [...], 'pixels': 20311, ...}
->>> coverage_curve(store, "b", host="M101")                         # doctest: +SKIP
+>>> coverage(store, "b", host="M101").omega(np.array([1e-15]))       # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xcat import resources
 from xcat.errors import XcatError
 from xcat.io.sensitivity_maps import LimitMap, read_limit_map
+from xcat.science.sky_regions import region_mask
 from xcat.sky import healpix
-from xcat.sky.units import ENERGY_FLUX, require_quantity
+from xcat.sky.units import ENERGY_FLUX
 from xcat.store.db import Database, reads, writes
 from xcat.store.sql import transaction
 
@@ -226,6 +226,21 @@ def add_maps(store: Database, files: list[str | Path], band: str, *,
             "pixel_area_deg2": healpix.pixel_area_deg2(int(order)), "maps": out}
 
 
+@writes
+def remove_map(store: Database, map_id: int) -> dict[str, Any]:
+    """Remove one map (by ``coverage_maps.map_id``) and its pixels from the coverage."""
+    con = store.con
+    row = con.execute("SELECT file, band FROM coverage_maps WHERE map_id = $id",
+                      {"id": int(map_id)}).fetchone()
+    if row is None:
+        raise XcatError(f"no sensitivity map with id {map_id} (see 'xcat coverage maps')")
+    with transaction(con):
+        n = con.execute("DELETE FROM coverage_pixels WHERE map_id = $id",
+                        {"id": int(map_id)}).fetchone()[0]
+        con.execute("DELETE FROM coverage_maps WHERE map_id = $id", {"id": int(map_id)})
+    return {"map_id": int(map_id), "file": row[0], "band": row[1], "pixels": int(n)}
+
+
 LIST_MAPS = """
 WITH covered AS (
     SELECT map_id, sum(covered_fraction) AS pixels_covered FROM coverage_pixels GROUP BY map_id
@@ -275,69 +290,6 @@ SELECT pixel, limit_flux,
            * pixel_area AS area_deg2
 FROM w
 """
-
-
-def parse_region(text: str) -> tuple[float, float, float]:
-    """``'RA DEC RADIUS'`` (degrees, radius with a unit) → (ra, dec, radius_deg)."""
-    parts = text.replace(",", " ").split()
-    if len(parts) != 3:
-        raise XcatError(f"--region '{text}': give 'RA DEC RADIUS', e.g. "
-                        f"'210.80 54.35 10arcmin'")
-    try:
-        ra, dec = float(parts[0]), float(parts[1])
-    except ValueError as exc:
-        raise XcatError(f"--region '{text}': RA and Dec are degrees") from exc
-    if not -90 <= dec <= 90:
-        raise XcatError(f"--region '{text}': Dec outside [-90, 90]")
-    r = require_quantity(parts[2], "angle", "deg", "--region radius")
-    if r <= 0:
-        raise XcatError(f"--region '{text}': the radius must be positive")
-    return ra % 360.0, dec, r
-
-
-def _sep_pa(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Separation (arcmin) and position angle (deg, N through E) from (ra0, dec0)."""
-    a, d, d0 = np.radians(ra - ra0), np.radians(dec), np.radians(dec0)
-    cos_c = np.sin(d0) * np.sin(d) + np.cos(d0) * np.cos(d) * np.cos(a)
-    sep = np.degrees(np.arccos(np.clip(cos_c, -1, 1))) * 60
-    pa = np.degrees(np.arctan2(np.sin(a) * np.cos(d),
-                               np.cos(d0) * np.sin(d) - np.sin(d0) * np.cos(d) * np.cos(a)))
-    return sep, pa
-
-
-def inside_host(h: pd.Series, ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
-    """Positions inside a host's ellipse (or radius), as the source_hosts view decides."""
-    sep, pa = _sep_pa(ra, dec, float(h["ra"]), float(h["dec"]))
-    a, b = h.get("ellipse_a_arcmin"), h.get("ellipse_b_arcmin")
-    if pd.notna(a) and pd.notna(b) and a > 0 and b > 0:
-        t = np.radians(pa - float(h.get("ellipse_pa_deg") or 0.0))
-        return np.hypot(sep * np.cos(t) / a, sep * np.sin(t) / b) <= 1.0
-    r = h.get("radius_arcmin")
-    if pd.isna(r) or r <= 0:
-        raise XcatError(f"host {h['host']} has no ellipse or radius")
-    return sep <= float(r)
-
-
-def host_row(store: Database, host: str) -> pd.Series:
-    """The adopted row of a host found by any of its names."""
-    h = store.sql(resources.read_sql("reports/host.sql"), {"host": host})
-    if h.empty:
-        raise XcatError(f"no host '{host}' (add it with 'xcat host add')")
-    return h.iloc[0]
-
-
-def region_mask(store: Database, ra: np.ndarray, dec: np.ndarray, host: str | None,
-                region: str | None) -> np.ndarray:
-    """Positions inside the host or region (all when neither is given)."""
-    if host is not None and region is not None:
-        raise XcatError("give --host or --region, not both")
-    if host is not None:
-        return inside_host(host_row(store, host), ra, dec)
-    if region is not None:
-        ra0, dec0, r = parse_region(region)
-        return _sep_pa(ra, dec, ra0, dec0)[0] <= r * 60
-    return np.ones(len(ra), bool)
 
 
 @dataclass
@@ -408,44 +360,3 @@ def area_above(limits: np.ndarray, areas: np.ndarray, flux: np.ndarray) -> np.nd
     lim, cum = np.asarray(limits)[order], np.cumsum(np.asarray(areas, float)[order])
     idx = np.searchsorted(lim, np.asarray(flux, float), side="right")
     return np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0)
-
-
-def coverage_curve(store: Database, band: str, host: str | None = None,
-                   region: str | None = None, points: int = 25) -> Any:
-    """Ω(>F) in deg² at ``points`` log-spaced limiting fluxes from the deepest limit to
-    the shallowest (both included), with the fraction of the covered area; an astropy
-    Table with units and descriptions.
-    """
-    c = coverage(store, band, host, region)
-    lo, hi = float(c.limits.min()), float(c.limits.max())
-    flux = np.geomspace(lo, hi, max(int(points), 2)) if hi > lo else np.array([lo])
-    flux[-1] = hi  # exactly the shallowest limit: the whole covered area
-    omega = c.omega(flux)
-    df = pd.DataFrame({"band": c.band, "flux_limit": flux, "log_flux_limit": np.log10(flux),
-                       "area_deg2": omega, "area_fraction": omega / c.total_deg2})
-    return documented(df, CURVE_DOCS)
-
-
-#: Units, descriptions and UCDs of the Ω(>F) table.
-CURVE_DOCS = {
-    "band": ("", "Energy band of the limiting fluxes", None),
-    "flux_limit": ("erg / (s cm2)", "Limiting flux F", "phot.flux;stat.max;em.X-ray"),
-    "log_flux_limit": ("", "log10 of F in erg/s/cm2", None),
-    "area_deg2": ("deg2", "Omega(>F): area where the limit is <= F (a source of flux F "
-                  "would be detected)", "phys.angArea"),
-    "area_fraction": ("", "Omega(>F) over the whole covered area", None),
-}
-
-
-def documented(df: pd.DataFrame, docs: dict[str, tuple[str, str, str | None]]) -> Any:
-    """An astropy Table of ``df`` with each column's unit, description and UCD."""
-    from astropy.table import Table
-
-    t = Table.from_pandas(df)
-    for name, (unit, text, ucd) in docs.items():
-        if name in t.colnames:
-            t[name].unit = unit or None
-            t[name].description = text
-            if ucd:
-                t[name].meta["ucd"] = ucd
-    return t

@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from xcat.errors import XcatError
-from xcat.science.coverage import area_above, coverage, documented, host_row, parse_band
+from xcat.science.coverage import area_above, coverage, parse_band
+from xcat.science.sky_regions import host_row
 from xcat.store.db import Database, reads
 
 
@@ -257,3 +258,44 @@ def corrected_xlf(store: Database, host: str, band: str) -> tuple[pd.DataFrame, 
     det["weight"] = np.where(det["used"], total / np.where(det["omega_deg2"] > 0,
                                                            det["omega_deg2"], 1.0), np.nan)
     return det.reset_index(drop=True), df[ul].reset_index(drop=True), total
+
+
+def coverage_curve(store: Database, band: str, host: str | None = None,
+                   region: str | None = None, points: int = 25) -> Any:
+    """Ω(>F) in deg² at ``points`` log-spaced limiting fluxes from the deepest limit to
+    the shallowest (both included), with the fraction of the covered area; an astropy
+    Table with units and descriptions.
+    """
+    c = coverage(store, band, host, region)
+    lo, hi = float(c.limits.min()), float(c.limits.max())
+    flux = np.geomspace(lo, hi, max(int(points), 2)) if hi > lo else np.array([lo])
+    flux[-1] = hi  # exactly the shallowest limit: the whole covered area
+    omega = c.omega(flux)
+    df = pd.DataFrame({"band": c.band, "flux_limit": flux, "log_flux_limit": np.log10(flux),
+                       "area_deg2": omega, "area_fraction": omega / c.total_deg2})
+    return documented(df, CURVE_DOCS)
+
+
+#: Units, descriptions and UCDs of the Ω(>F) table.
+CURVE_DOCS = {
+    "band": ("", "Energy band of the limiting fluxes", None),
+    "flux_limit": ("erg / (s cm2)", "Limiting flux F", "phot.flux;stat.max;em.X-ray"),
+    "log_flux_limit": ("", "log10 of F in erg/s/cm2", None),
+    "area_deg2": ("deg2", "Omega(>F): area where the limit is <= F (a source of flux F "
+                  "would be detected)", "phys.angArea"),
+    "area_fraction": ("", "Omega(>F) over the whole covered area", None),
+}
+
+
+def documented(df: pd.DataFrame, docs: dict[str, tuple[str, str, str | None]]) -> Any:
+    """An astropy Table of ``df`` with each column's unit, description and UCD."""
+    from astropy.table import Table
+
+    t = Table.from_pandas(df)
+    for name, (unit, text, ucd) in docs.items():
+        if name in t.colnames:
+            t[name].unit = unit or None
+            t[name].description = text
+            if ucd:
+                t[name].meta["ucd"] = ucd
+    return t
