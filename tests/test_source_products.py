@@ -170,6 +170,19 @@ def test_cut_connection_resumes_with_range_on_the_next_run(root, server, bodies)
     assert rows(root, "sha256 IS NOT NULL").sha256.tolist() == [sha(bodies[PHA])]
 
 
+def test_complete_part_file_is_finished_without_a_request(root, server, bodies):
+    """A .part file that already holds the stated size (stopped before the rename) is
+    checked and renamed; nothing is asked of the server.
+    """
+    run(root, "products", "find", SRC)
+    folder = root / "products" / "csc" / FOLDER
+    folder.mkdir(parents=True)
+    (folder / (PHA + ".part")).write_bytes(bodies[PHA])
+    out = run(root, "products", "fetch", SRC, "--type", "pha")
+    assert "was on disk, registered" in out and server.file_requests(PHA) == []
+    assert (folder / PHA).read_bytes() == bodies[PHA]
+
+
 def test_server_ignoring_range_replaces_the_partial_file(root, server, bodies):
     run(root, "products", "find", SRC)
     server.files[PHA].mode = "cut"
