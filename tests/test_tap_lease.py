@@ -20,6 +20,7 @@ from xcat.errors import XcatError
 from xcat.science.classification import classify
 from xcat.server import sandbox as sandbox_mod
 from xcat.server.sandbox import Sandbox
+from xcat.store.connection import FairLock
 
 SOURCE = "2CXO J140312.5+542056"
 COUNT = 'SELECT count(*) AS n FROM "csc"'
@@ -147,3 +148,28 @@ def test_lease_is_renewed_while_busy(store_copy, monkeypatch):
     with box.lease() as second:
         assert second is not first
         assert first.retired
+
+
+def test_fair_lock_serves_in_arrival_order():
+    """A writer waiting for the store is not overtaken by lease renewals that come later."""
+    lock = FairLock()
+    assert lock.acquire(1)
+    assert not lock.acquire(0.05)  # held: times out, and leaves the queue
+    assert lock.waiting() == 0
+    order: list[int] = []
+
+    def take(i: int) -> None:
+        assert lock.acquire(30)
+        order.append(i)
+        lock.release()
+
+    threads = []
+    for i in range(6):
+        t = threading.Thread(target=take, args=(i,))
+        t.start()
+        threads.append(t)
+        assert _until(lambda i=i: lock.waiting() == i + 1)
+    lock.release()
+    for t in threads:
+        t.join()
+    assert order == list(range(6))

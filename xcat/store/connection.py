@@ -25,6 +25,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -194,13 +195,62 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DETACH {ALIAS}")
 
 
-class _FileLock:
-    """Handles in one process on one store file take turns (DuckDB refuses a second
-    ATTACH of a file in one process, and POSIX file locks are per process).
+class FairLock:
+    """A lock granted in the order it was asked for (a thread waiting for its turn is
+    not overtaken by later ones, however often the lock changes hands meanwhile).
     """
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self._cond = threading.Condition(threading.Lock())
+        self._held = False
+        self._queue: deque[object] = deque()
+
+    def acquire(self, timeout: float, *, slow_after: float | None = None,
+                slow: Callable[[], None] | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for the lock; ``slow()`` once after
+        ``slow_after`` seconds of waiting.
+        """
+        me = object()
+        now = time.monotonic()
+        deadline = now + timeout
+        tell_at = now + slow_after if slow is not None and slow_after is not None else None
+        with self._cond:
+            self._queue.append(me)
+            try:
+                while self._held or self._queue[0] is not me:
+                    now = time.monotonic()
+                    if now >= deadline:
+                        return False
+                    if tell_at is not None and now >= tell_at and slow is not None:
+                        tell_at = None
+                        slow()
+                    until = deadline if tell_at is None else min(deadline, tell_at)
+                    self._cond.wait(max(until - now, 0.001))
+                self._held = True
+                return True
+            finally:
+                self._queue.remove(me)
+                self._cond.notify_all()
+
+    def waiting(self) -> int:
+        """How many threads wait for the lock."""
+        with self._cond:
+            return len(self._queue)
+
+    def release(self) -> None:
+        """Give the lock to the longest-waiting thread."""
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
+class _FileLock:
+    """Handles in one process on one store file take turns, in order (DuckDB refuses a
+    second ATTACH of a file in one process, and POSIX file locks are per process).
+    """
+
+    def __init__(self) -> None:
+        self.lock = FairLock()
         self.owner: int | None = None
         #: Set while the holder is an idle read session a handle opened on its own (see
         #: ``Database.con``): another handle in the same thread may end it and go on.
@@ -228,15 +278,11 @@ def process_lock(db_file: Path, wait: float, tell: Callable[[str], None], *,
     if entry.owner == threading.get_ident():
         raise XcatError(f"{db_file}: two handles on this store are in use at once in one "
                         "thread; finish the first operation before starting the other")
-    got = entry.lock.acquire(timeout=TELL_AFTER) if wait > TELL_AFTER else \
-        entry.lock.acquire(timeout=wait)
+    got = entry.lock.acquire(wait, slow_after=TELL_AFTER, slow=lambda: tell(
+        "waiting for another handle on this store in this process"))
     if not got:
-        if wait > TELL_AFTER:
-            tell("waiting for another handle on this store in this process")
-            got = entry.lock.acquire(timeout=wait - TELL_AFTER)
-        if not got:
-            raise XcatError(f"{db_file}: the store is busy in this process (another thread "
-                            f"holds it); gave up after {wait:.0f} s")
+        raise XcatError(f"{db_file}: the store is busy in this process (another thread "
+                        f"holds it); gave up after {wait:.0f} s")
     entry.owner = threading.get_ident() if thread_bound else None
     try:
         yield entry
