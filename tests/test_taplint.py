@@ -32,3 +32,51 @@ def test_taplint_is_clean(tap_url):  # noqa: F811
     assert re.search(r"S-QGE-QNUM-1 Successful/submitted TAP queries: (\d+)/\1", out)
     assert re.search(r"S-MDQ-QNUM-1 Successful/submitted TAP queries: (\d+)/\1", out)
     assert re.search(r"S-EXA-XVAL-1 .*Execution success/attempt: (\d+)/\1", out)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("stilts") is None, reason="stilts is not installed")
+@pytest.mark.parametrize("sync", ["true", "false"])
+def test_stilts_tapskymatch_equals_brute_force(tap_url, tmp_path, sync):  # noqa: F811
+    """``stilts tapskymatch`` (uploads blocks of a local table and joins them in ADQL, as
+    against HEASARC) finds exactly the pairs astropy finds, sync and async.
+    """
+    import numpy as np
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+    from astropy.table import Table
+
+    csc = Table.read(_csv(tap_url, "SELECT name, ra, dec FROM csc ORDER BY name"),
+                     format="ascii.csv")
+    rng = np.random.default_rng(7)
+    pick = rng.choice(len(csc), 40, replace=False)
+    mine = Table({"id": np.arange(60),
+                  "ra": np.concatenate([csc["ra"][pick] + rng.normal(0, 3e-4, 40),
+                                        210.8 + rng.uniform(-0.2, 0.2, 20)]),
+                  "dec": np.concatenate([csc["dec"][pick] + rng.normal(0, 3e-4, 40),
+                                         54.35 + rng.uniform(-0.15, 0.15, 20)])})
+    mine.write(tmp_path / "mine.xml", format="votable")
+    radius = 4.0 / 3600
+    r = subprocess.run(["stilts", "tapskymatch", f"tapurl={tap_url}", "taptable=csc",
+                        "taplon=ra", "taplat=dec", "tapcols=name", f"in={tmp_path}/mine.xml",
+                        "inlon=ra", "inlat=dec", f"sr={radius}", "find=all", f"sync={sync}",
+                        "blocksize=25", f"out={tmp_path}/pairs.csv", "ofmt=csv"],
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = Table.read(tmp_path / "pairs.csv", format="ascii.csv")
+    a = SkyCoord(mine["ra"] * u.deg, mine["dec"] * u.deg)
+    b = SkyCoord(np.asarray(csc["ra"]) * u.deg, np.asarray(csc["dec"]) * u.deg)
+    ia, ib, _, _ = b.search_around_sky(a, radius * u.deg)
+    assert len(ia) >= 30
+    want = sorted(zip(np.asarray(mine["id"])[ia].tolist(),
+                      np.asarray(csc["name"])[ib].tolist(), strict=True))
+    assert sorted(zip(got["id"].tolist(), got["name"].tolist(), strict=True)) == want
+
+
+def _csv(tap_url: str, query: str) -> str:  # noqa: F811
+    import httpx
+
+    r = httpx.post(f"{tap_url}/sync", data={"REQUEST": "doQuery", "LANG": "ADQL",
+                                            "RESPONSEFORMAT": "csv", "QUERY": query})
+    assert r.status_code == 200, r.text
+    return r.text
