@@ -69,6 +69,7 @@ def test_upload_join_equals_brute_force(tap_url, tap_store):  # noqa: F811
     have = sorted(zip(np.asarray(got["id"]).tolist(), np.asarray(got["sep"]).round(6),
                       strict=True))
     assert have == want
+    assert str(got["sep"].unit) == "arcsec"  # DISTANCE(...) * 3600
     assert snapshot(tap_store) == before  # an upload never touches the store
 
 

@@ -85,6 +85,28 @@ class Query:
     tree: exp.Expr | None = None
     #: A cone that ``Store.cone`` answers (its rows registered as ``adql_cone.HITS``).
     cone: adql_cone.Cone | None = None
+    #: Units of computed result columns (``DISTANCE(...) AS d`` is in degrees).
+    units: dict[str, str] = field(default_factory=dict)
+
+
+def _units(tree: exp.Expr) -> dict[str, str]:
+    """Result columns that are a DISTANCE (deg) or DISTANCE times 3600 (arcsec)."""
+    out: dict[str, str] = {}
+    select = tree if isinstance(tree, exp.Select) else None
+    for item in select.expressions if select is not None else []:
+        value = item.this if isinstance(item, exp.Alias) else item
+        unit = None
+        if geo.func_name(value) == "DISTANCE":
+            unit = "deg"
+        elif isinstance(value, exp.Mul) and any(
+                geo.func_name(side) == "DISTANCE" for side in (value.this, value.expression)):
+            other = value.expression if geo.func_name(value.this) == "DISTANCE" else value.this
+            factor = {"60": "arcmin", "3600": "arcsec", "60.0": "arcmin", "3600.0": "arcsec"}
+            if isinstance(other, exp.Literal) and not other.is_string:
+                unit = factor.get(other.this)
+        if unit:
+            out[item.alias_or_name or "DISTANCE"] = unit
+    return out
 
 
 def _where(node: exp.Expr) -> str:
@@ -242,6 +264,7 @@ def translate(text: str, known: Iterable[str],
     """
     tree = parse(text)
     tables = check(tree, known, uploads, samples)
+    units = _units(tree)
     top = _top(tree)
     found = adql_cone.plan(tree, cones) if cones else None
     cone = None
@@ -257,4 +280,4 @@ def translate(text: str, known: Iterable[str],
         sql = tree.sql(dialect="duckdb", identify=True)
     except sqlglot.errors.SqlglotError as e:
         raise XcatError(f"cannot translate this ADQL: {e}") from None
-    return Query(sql=sql, top=top, tables=tables, tree=tree, cone=cone)
+    return Query(sql=sql, top=top, tables=tables, tree=tree, cone=cone, units=units)

@@ -75,7 +75,8 @@ class Lease:
 
     def run(self, sql: str, *, cap: int, extra: dict[str, pa.Table] | None = None,
             started: Callable[[Callable[[], None]], None] | None = None,
-            tables: Iterable[str] = ()) -> tuple[pa.Table, bool]:
+            tables: Iterable[str] = (), units: dict[str, str] | None = None,
+            ) -> tuple[pa.Table, bool]:
         """Run checked DuckDB ``sql`` on a cursor of its own; return at most ``cap`` rows
         and whether more exist.
 
@@ -83,7 +84,8 @@ class Lease:
         the TAP_SCHEMA tables the query names. ``started`` is called with a function that
         interrupts the query (an async job's ABORT). Columns carry unit/UCD/description
         from the store's column metadata: those of the ``tables`` the query reads first
-        (as TAP_SCHEMA declares them), else those of the column's name.
+        (as TAP_SCHEMA declares them), else those of the column's name; ``units`` of
+        computed columns (a DISTANCE) win.
         """
         cur = self.con.cursor()
         timer = threading.Timer(self.timeout_s, cur.interrupt)
@@ -118,7 +120,10 @@ class Lease:
             cur.close()
         overflow = table.num_rows > cap
         table = table.slice(0, cap)
-        return describe(table, self._column_info(tables)), overflow
+        info = self._column_info(tables)
+        for name, unit in (units or {}).items():
+            info[name] = {"unit": unit}
+        return describe(table, info), overflow
 
     def _column_info(self, tables: Iterable[str]) -> dict[str, dict[str, str]]:
         info = dict(column_info(self.schema.column_rows))

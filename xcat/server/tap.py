@@ -80,7 +80,7 @@ class TapService:
                 c = query.cone
                 extra[adql_cone.HITS] = lease.cone(c.catalog, c.ra, c.dec, c.radius)
             table, more = lease.run(query.sql, cap=cap, extra=extra, started=started,
-                                    tables=query.tables)
+                                    tables=query.tables, units=query.units)
         overflow = more and (query.top is None or query.top > cap)
         return tap_formats.render(table, overflow, fmt, text), fmt[1]
 
