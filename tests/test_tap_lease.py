@@ -139,15 +139,71 @@ def test_nothing_a_query_makes_outlives_it(store_copy):
                 lease.run(sql, cap=1)
 
 
-def test_lease_is_renewed_while_busy(store_copy, monkeypatch):
-    """A lease older than LEASE_MAX_AGE serves no new query: the next one opens another."""
+def test_long_query_does_not_hold_up_others(store_copy, monkeypatch):
+    """Nobody waiting for the store, an old busy lease keeps serving: a short query is
+    answered while a long one runs on the same lease.
+    """
     monkeypatch.setattr(sandbox_mod, "LEASE_MAX_AGE", 0.0)
-    box = Sandbox(store_copy, timeout_s=30)
-    with box.lease() as first:
-        pass
-    with box.lease() as second:
-        assert second is not first
-        assert first.retired
+    box = Sandbox(store_copy, timeout_s=600)
+    stop: list = []
+    done = threading.Event()
+
+    def long_query():
+        with pytest.raises(XcatError):  # interrupted below
+            box.run("SELECT count(*) FROM csc a, csc b, csc c, csc d", cap=1,
+                    started=stop.append)
+        done.set()
+
+    t = threading.Thread(target=long_query)
+    t.start()
+    assert _until(lambda: bool(stop))
+    try:
+        assert box.run(COUNT, cap=1)[0].column("n")[0].as_py() == 555
+        assert not done.is_set()  # answered while the long query still runs
+    finally:
+        stop[0]()
+        t.join()
+
+
+def test_lease_is_renewed_for_a_waiting_writer(store_copy, monkeypatch):
+    """An old lease in use stops taking queries once a writer waits (the query waits
+    for the next lease); when the long query ends, the writer gets the store and later
+    queries see its write.
+    """
+    monkeypatch.setattr(sandbox_mod, "LEASE_MAX_AGE", 0.0)
+    box = Sandbox(store_copy, timeout_s=600)
+    stop: list = []
+    wrote = threading.Event()
+
+    def long_query():
+        with pytest.raises(XcatError):
+            box.run("SELECT count(*) FROM csc a, csc b, csc c, csc d", cap=1,
+                    started=stop.append)
+
+    def writer():
+        with xcat.Store.open(store_copy, wait=60) as store:
+            classify(store, SOURCE, cls="XRB", author="test", method="visual")
+        wrote.set()
+
+    t = threading.Thread(target=long_query)
+    t.start()
+    assert _until(lambda: bool(stop))
+    first = box._lease
+    w = threading.Thread(target=writer)
+    w.start()
+    assert _until(lambda: first.entry.lock.waiting() == 1)  # the writer waits its turn
+    answers: list = []
+    q = threading.Thread(target=lambda: answers.append(box.run(COUNT, cap=1)))
+    q.start()
+    assert _until(lambda: first.retired)  # takes no new query: the writer comes first
+    assert not answers and not wrote.is_set()
+    stop[0]()  # the long query ends
+    for th in (t, w, q):
+        th.join()
+    assert wrote.is_set() and len(answers) == 1
+    seen = "SELECT count(*) AS n FROM classification_events WHERE author = 'test'"
+    assert box.run(seen, cap=1)[0].column("n")[0].as_py() == 1
+    assert box._lease is not first
 
 
 def test_fair_lock_serves_in_arrival_order():

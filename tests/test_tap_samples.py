@@ -1,6 +1,7 @@
-"""Saved samples as TAP tables (``samples.<name>``): the rows equal ``xcat sample``'s for
-every host, TAP_SCHEMA and /tables list them with their columns, and samples that need a
-value the store cannot list are not served.
+"""Saved samples (``samples.<name>``) and cross-match runs (``runs.<name>``) as TAP
+tables: the rows equal ``xcat sample``'s for every host and the run's ``xmatch_pairs``,
+TAP_SCHEMA and /tables list them with their columns, and samples that need a value the
+store cannot list are not served.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from xcat.server.sandbox import Sandbox
 def service(m101_host_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("tap_samples") / "store"
     shutil.copytree(m101_host_dir, root)
-    xcat.Store.open(root).close()
+    with xcat.Store.open(root) as store:
+        store.xmatch("csc", "csc_detections", radius="1arcsec", name="csc-self")
     return tap.TapService(Sandbox(root, timeout_s=30), max_rows=10_000), root
 
 
@@ -66,3 +68,22 @@ def test_samples_are_listed(service):
         svc.query({"QUERY": "SELECT * FROM samples.source_classifications"})
     with pytest.raises(XcatError, match="unknown table xrb_candidates"):
         svc.query({"QUERY": "SELECT * FROM xrb_candidates"})
+
+
+def test_runs_are_tables(service):
+    svc, root = service
+    got = _table(svc, 'SELECT left_key, right_key, sep_arcsec FROM runs."csc-self" '
+                      "ORDER BY left_key, right_key")
+    with xcat.Store.open(root, read_only=True) as store:
+        want = store.sql("SELECT left_key, right_key FROM xmatch_pairs JOIN xmatch_runs "
+                         "USING (run_id) WHERE name = 'csc-self' ORDER BY ALL")
+    assert len(want) > 500
+    assert list(zip(got["left_key"], got["right_key"], strict=True)) == list(
+        zip(want["left_key"], want["right_key"], strict=True))
+    assert str(got["sep_arcsec"].unit) == "arcsec"
+    listed = _table(svc, "SELECT table_name, description FROM TAP_SCHEMA.tables "
+                         "WHERE schema_name = 'runs'")
+    assert list(listed["table_name"]) == ['runs."csc-self"']  # as ADQL writes it
+    assert "csc x csc_detections" in listed["description"][0]
+    with pytest.raises(XcatError, match="no such cross-match run"):
+        svc.query({"QUERY": "SELECT * FROM runs.nothing"})

@@ -13,15 +13,46 @@ import subprocess
 
 import pytest
 
-from tests.test_tap_service import tap_store, tap_url  # noqa: F401  (fixtures)
+import xcat
+from tests.test_tap_service import _free_port, tap_store, tap_url  # noqa: F401  (fixtures)
 
 STAGES = "TMV TME TMS TMC CPV CAP AVV QGE QPO QAS UWS MDQ UPL EXA"
 
 
+@pytest.fixture(scope="module")
+def rich_tap_url(m101_host_dir, tmp_path_factory):
+    """A server on the M101 store with its host and a recorded run: every kind of table
+    (catalogs, views, saved samples, runs) is served.
+    """
+    import threading
+    import time
+
+    import uvicorn
+
+    from xcat.server.app import make_app
+
+    root = tmp_path_factory.mktemp("taplint") / "store"
+    shutil.copytree(m101_host_dir, root)
+    with xcat.Store.open(root) as store:
+        store.xmatch("csc", "csc_detections", radius="1arcsec", name="csc-self")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(make_app(root, max_rows=1000, timeout_s=60),
+                                           host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    threading.Thread(target=server.run, daemon=True).start()
+    for _ in range(500):  # bounded: at most ~10 s
+        if server.started:
+            break
+        time.sleep(0.02)
+    assert server.started
+    yield f"http://127.0.0.1:{port}/tap"
+    server.should_exit = True
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("stilts") is None, reason="stilts is not installed")
-def test_taplint_is_clean(tap_url):  # noqa: F811
-    r = subprocess.run(["stilts", "taplint", f"tapurl={tap_url}", f"stages={STAGES}",
+def test_taplint_is_clean(rich_tap_url):
+    r = subprocess.run(["stilts", "taplint", f"tapurl={rich_tap_url}", f"stages={STAGES}",
                         "report=EWFS", "maxrepeat=5"],
                        capture_output=True, text=True, timeout=600, check=False)
     out = r.stdout
@@ -32,6 +63,8 @@ def test_taplint_is_clean(tap_url):  # noqa: F811
     assert re.search(r"S-QGE-QNUM-1 Successful/submitted TAP queries: (\d+)/\1", out)
     assert re.search(r"S-MDQ-QNUM-1 Successful/submitted TAP queries: (\d+)/\1", out)
     assert re.search(r"S-EXA-XVAL-1 .*Execution success/attempt: (\d+)/\1", out)
+    # main, samples, runs and TAP_SCHEMA were all described, and every table queried
+    assert re.search(r"S-TMS-SUMM-1 Schemas: 4, Tables: (\d+)", out), out[-3000:]
 
 
 @pytest.mark.slow

@@ -28,14 +28,15 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from xcat.errors import XcatError
-from xcat.server import adql_cone, tap_samples, tap_upload
+from xcat.server import adql_cone, tap_runs, tap_samples, tap_upload
 from xcat.server import adql_geometry as geo
 
 #: TAP_SCHEMA tables, as the sandbox names the Arrow tables it registers.
 TAP_SCHEMA = "TAP_SCHEMA"
 TAP_SCHEMA_TABLES = ("schemas", "tables", "columns", "keys", "key_columns")
 #: Schemas a query may name, each served by registered relations.
-QUALIFIED = (TAP_SCHEMA, tap_upload.SCHEMA, tap_samples.SCHEMA.upper())
+QUALIFIED = (TAP_SCHEMA, tap_upload.SCHEMA, tap_samples.SCHEMA.upper(),
+             tap_runs.SCHEMA.upper())
 
 
 def tap_schema_name(table: str) -> str:
@@ -159,7 +160,7 @@ def _check_function(node: exp.Func) -> None:
 
 
 def check(tree: exp.Expr, known: Iterable[str], uploads: Iterable[str] = (),
-          samples: Iterable[str] = ()) -> set[str]:
+          samples: Iterable[str] = (), runs: Iterable[str] = ()) -> set[str]:
     """Refuse anything but reading the ``known`` tables, ``TAP_UPLOAD.<name>`` for the
     ``uploads`` and ``samples.<name>`` for the served ``samples``; return the tables read
     (qualified ones as ``SCHEMA.name``).
@@ -168,6 +169,8 @@ def check(tree: exp.Expr, known: Iterable[str], uploads: Iterable[str] = (),
     schemas = {tap_upload.SCHEMA: ({u.lower() for u in uploads}, "no such upload"),
                tap_samples.SCHEMA.upper(): ({s.lower() for s in samples},
                                             "no such saved sample served (see /tap/tables)"),
+               tap_runs.SCHEMA.upper(): ({r.lower() for r in runs},
+                                         "no such cross-match run (see /tap/tables)"),
                TAP_SCHEMA: (set(TAP_SCHEMA_TABLES), "see /tap/tables")}
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     read: set[str] = set()
@@ -240,6 +243,8 @@ def _served(schema: str, name: str) -> str:
         return tap_schema_name(name)
     if upper == tap_upload.SCHEMA:
         return tap_upload.relation(name)
+    if upper == tap_runs.SCHEMA.upper():
+        return tap_runs.relation(name)
     return tap_samples.relation(name)
 
 
@@ -256,14 +261,14 @@ def _tap_schema(node: exp.Expr) -> exp.Expr:
 
 def translate(text: str, known: Iterable[str],
               cones: dict[str, list[str]] | None = None, uploads: Iterable[str] = (),
-              samples: Iterable[str] = ()) -> Query:
+              samples: Iterable[str] = (), runs: Iterable[str] = ()) -> Query:
     """Check ADQL ``text`` and translate it to DuckDB SQL.
 
     ``cones`` (catalog → served columns) names the catalogs on which a cone constraint
     takes the HEALPix-pruned path of ``Store.cone`` (see :mod:`xcat.server.adql_cone`).
     """
     tree = parse(text)
-    tables = check(tree, known, uploads, samples)
+    tables = check(tree, known, uploads, samples, runs)
     units = _units(tree)
     top = _top(tree)
     found = adql_cone.plan(tree, cones) if cones else None

@@ -6,10 +6,13 @@ limited to the folders the store's Parquet views read (``allowed_directories``:
 loading switched off and the configuration locked. Concurrent queries share the lease,
 each on its own cursor (its registered tables, such as uploads and cone rows, and its
 temporary objects are its own; the store itself refuses any write). A lease is given
-back after :data:`LEASE_IDLE` seconds without a query and renewed after
-:data:`LEASE_MAX_AGE` seconds, so a writer (``xcat classify`` in a terminal, the
-dashboard) finds the file free: a renewal passes the store's writer gate, where a
-waiting writer goes first (see ``DESIGN.md``, "Sharing the store"). A timer interrupts
+back after :data:`LEASE_IDLE` seconds without a query; once it is older than
+:data:`LEASE_MAX_AGE` seconds and someone waits for the store (a writer of another
+process at the store's gate, ``xcat classify`` in a terminal; any handle of this
+process, the dashboard), it takes no new query and the next query opens a new lease
+after it, through the gate, where the waiting writer goes first (see ``DESIGN.md``,
+"Sharing the store"). Nobody waiting, a busy lease goes on, so a long query never holds
+up the others. A timer interrupts
 a query that runs longer than the time limit; at most ``cap`` rows are read.
 
 Examples
@@ -34,7 +37,7 @@ import pyarrow as pa
 
 from xcat.catalog import cone as cone_mod
 from xcat.errors import XcatError
-from xcat.server import tap_samples, tap_schema
+from xcat.server import tap_runs, tap_samples, tap_schema
 from xcat.store import connection, layout, registry
 from xcat.store.results import column_info, describe
 from xcat.store.sql import sql_error_message
@@ -65,6 +68,7 @@ class Lease:
         self.born = self.last = time.monotonic()
         self.users = 0
         self.retired = False
+        self.entry: Any = None  # this process's turn on the store (who waits for it)
 
     def cone(self, catalog: str, ra: float, dec: float, radius: float) -> pa.Table:
         """Rows of ``catalog`` in a cone, by the HEALPix-pruned path of ``Store.cone``."""
@@ -96,6 +100,9 @@ class Lease:
                     cur.register(name, table)
             for name, table in (extra or {}).items():
                 cur.register(name, table)
+            for name, run in self.schema.runs.items():
+                if tap_runs.relation(name) in sql:
+                    tap_runs.attach(cur, name, run["run_id"])
             for name, served in self.schema.samples.items():
                 if tap_samples.relation(name) in sql:
                     cur.register(tap_samples.relation(name),
@@ -128,7 +135,9 @@ class Lease:
     def _column_info(self, tables: Iterable[str]) -> dict[str, dict[str, str]]:
         info = dict(column_info(self.schema.column_rows))
         for name in sorted(tables, reverse=True):
-            served = name.replace(tap_samples.SCHEMA.upper() + ".", tap_samples.SCHEMA + ".")
+            served = name
+            for schema in (tap_samples.SCHEMA, tap_runs.SCHEMA):
+                served = served.replace(schema.upper() + ".", schema + ".")
             for c in getattr(self.schema.tables.get(served), "columns", []):
                 info[c["column_name"]] = {k: c[k] for k in ("unit", "ucd", "description")
                                           if c.get(k)}
@@ -172,7 +181,8 @@ class Sandbox:
             while True:
                 lease = self._lease
                 if lease is not None and not lease.retired:
-                    if time.monotonic() - lease.born <= LEASE_MAX_AGE:
+                    if time.monotonic() - lease.born <= LEASE_MAX_AGE or not (
+                            lease.users and self._writer_waits(lease)):
                         lease.users += 1
                         return lease
                     lease.retired = True  # drains; the next lease waits for it
@@ -202,9 +212,13 @@ class Sandbox:
             self._cond.notify_all()
         return lease
 
+    def _writer_waits(self, lease: Lease) -> bool:
+        """Whether a handle of this process or a writer of another waits for the store."""
+        return lease.entry.lock.waiting() > 0 or connection.writer_waiting(self.db_file)
+
     def _open(self) -> Lease:
         turn = connection.process_lock(self.db_file, self.wait, log.info, thread_bound=False)
-        turn.__enter__()
+        entry = turn.__enter__()
         con = None
         try:
             holder: list[duckdb.DuckDBPyConnection] = []
@@ -221,7 +235,9 @@ class Sandbox:
             con.execute("SET allowed_directories = $dirs", {"dirs": schema.data_dirs})
             for statement in LOCKDOWN:
                 con.execute(statement)
-            return Lease(con, turn, schema, self.root, self.timeout_s)
+            lease = Lease(con, turn, schema, self.root, self.timeout_s)
+            lease.entry = entry
+            return lease
         except duckdb.Error as exc:
             if con is not None:
                 con.close()
@@ -277,6 +293,7 @@ class Sandbox:
         value = tap_schema.read(con)
         value.data_dirs = data_dirs(con, self.root)
         tap_schema.add_samples(value, tap_samples.read(con, self.root))
+        tap_schema.add_runs(value, tap_runs.read(con))
         self._meta = (state, value)
         return value
 

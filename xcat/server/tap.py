@@ -73,7 +73,7 @@ class TapService:
             schema = lease.schema
             query = adql.translate(text, schema.names(),
                                    schema.catalogs if self.pruned else None, uploads=uploads,
-                                   samples=schema.samples)
+                                   samples=schema.samples, runs=schema.runs)
             cap = maxrec if query.top is None else min(query.top, maxrec)
             extra = {tap_upload.relation(name): table for name, table in uploads.items()}
             if query.cone is not None:

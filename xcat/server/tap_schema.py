@@ -66,6 +66,8 @@ class Schema:
     registry: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Saved samples served as ``samples.<name>`` (:mod:`xcat.server.tap_samples`).
     samples: dict[str, Any] = field(default_factory=dict)
+    #: Cross-match runs served as ``runs.<name>`` (:mod:`xcat.server.tap_runs`).
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     _arrow: dict[str, pa.Table] | None = field(default=None, repr=False)
 
     def names(self) -> set[str]:
@@ -98,8 +100,8 @@ class Schema:
         return self._arrow
 
     def _build_arrow(self) -> dict[str, pa.Table]:
-        names = [n for n, _ in SCHEMAS if n != SAMPLES or any(
-            schema_of(t) == SAMPLES for t in self.tables)]
+        names = [n for n, _ in SCHEMAS if n not in (SAMPLES, RUNS) or any(
+            schema_of(t) == n for t in self.tables)]
         schemas = pa.table({
             "schema_name": names, "description": [dict(SCHEMAS)[n] for n in names],
             "utype": pa.array([None] * len(names), pa.string()),
@@ -109,12 +111,13 @@ class Schema:
         every = sorted(self.tables.values(), key=lambda t: t.name) + self_description()
         for i, t in enumerate(every):
             schema = schema_of(t.name)
-            for k, v in zip(rows, (schema, t.name, t.kind, t.description, None, i),
-                            strict=True):
+            for k, v in zip(rows, (schema, display_name(t.name), t.kind, t.description, None,
+                                   i), strict=True):
                 rows[k].append(v)
             for c in t.columns:
                 for k in cols:
-                    cols[k].append(adql_name(c[k]) if k == "column_name" else c.get(k))
+                    cols[k].append(adql_name(c[k]) if k == "column_name" else
+                                   display_name(c[k]) if k == "table_name" else c.get(k))
         keys: dict[str, list[Any]] = {k: [] for k in (
             "key_id", "from_table", "target_table", "description", "utype")}
         key_cols: dict[str, list[Any]] = {"key_id": [], "from_column": [], "target_column": []}
@@ -137,35 +140,66 @@ class Schema:
 
 TAP_SCHEMA = "TAP_SCHEMA"
 SAMPLES = "samples"
+RUNS = "runs"
 #: The TAP schemas served: (name, description).
 SCHEMAS = [("main", "The xcat store: catalogs, views, cross-match runs"),
            (SAMPLES, "Saved samples of the store, run when read (xcat sample)"),
+           (RUNS, "The pairs of each recorded cross-match run, by run name"),
            (TAP_SCHEMA, "Description of the tables served here (TAP 1.1)")]
 
 
 def schema_of(table: str) -> str:
     """The TAP schema a served table name belongs to."""
     prefix, dot, _ = table.partition(".")
-    return prefix if dot and prefix in (TAP_SCHEMA, SAMPLES) else "main"
+    return prefix if dot and prefix in (TAP_SCHEMA, SAMPLES, RUNS) else "main"
+
+
+def display_name(table: str) -> str:
+    """A served table's name as a query writes it (``runs."m101-hst"``)."""
+    schema = schema_of(table)
+    if schema in (SAMPLES, RUNS):
+        return f"{schema}.{adql_name(table.partition('.')[2])}"
+    return table
 
 
 def add_samples(schema: Schema, served: dict[str, Any]) -> None:
     """Serve saved samples (:mod:`xcat.server.tap_samples`) as ``samples.<name>``."""
-    by_name: dict[str, tuple[Any, Any, Any]] = {}
-    for name, unit, ucd, desc in schema.column_rows:
-        by_name.setdefault(name, (unit, ucd, desc))
     for name, s in served.items():
-        t = Table(f"{SAMPLES}.{name}", "table", s.description)
-        for j, (column, dtype) in enumerate(s.columns):
-            unit, ucd, desc = by_name.get(column) or (None,) * 3
-            datatype, arraysize, xtype = tap_type(dtype)
-            t.columns.append({
-                "table_name": t.name, "column_name": column, "datatype": datatype,
-                "arraysize": arraysize, "xtype": xtype, "size": None, "description": desc,
-                "utype": None, "unit": unit, "ucd": ucd, "indexed": 0, "principal": 1,
-                "std": 0, "column_index": j})
-        schema.tables[t.name] = t
+        _add(schema, f"{SAMPLES}.{name}", s.description, s.columns)
     schema.samples = dict(served)
+
+
+def add_runs(schema: Schema, runs: dict[str, dict[str, Any]]) -> None:
+    """Serve each cross-match run's pairs (:mod:`xcat.server.tap_runs`) as ``runs.<name>``,
+    with the columns of ``xmatch_pairs``.
+    """
+    pairs = schema.tables.get("xmatch_pairs")
+    if pairs is None:
+        return
+    columns = [(c["column_name"], c) for c in pairs.columns]
+    for name, run in runs.items():
+        t = Table(f"{RUNS}.{name}", "view", run["description"])
+        t.columns = [{**c, "table_name": t.name} for _, c in columns]
+        schema.tables[t.name] = t
+    schema.runs = dict(runs)
+
+
+def _add(schema: Schema, name: str, description: str, columns: list[tuple[str, str]]) -> None:
+    by_name: dict[str, tuple[Any, Any, Any]] = {}
+    for column, unit, ucd, desc in schema.column_rows:
+        by_name.setdefault(column, (unit, ucd, desc))
+    t = Table(name, "table", description)
+    for j, (column, dtype) in enumerate(columns):
+        unit, ucd, desc = by_name.get(column) or (None,) * 3
+        datatype, arraysize, xtype = tap_type(dtype)
+        t.columns.append({
+            "table_name": t.name, "column_name": column, "datatype": datatype,
+            "arraysize": arraysize, "xtype": xtype, "size": None, "description": desc,
+            "utype": None, "unit": unit, "ucd": ucd, "indexed": 0, "principal": 1,
+            "std": 0, "column_index": j})
+    schema.tables[t.name] = t
+
+
 #: Columns of the TAP_SCHEMA tables themselves with their types (TAP 1.1 section 4).
 TAP_SCHEMA_COLUMNS = {
     "schemas": [("schema_name", "char"), ("description", "char"), ("utype", "char"),

@@ -9,7 +9,15 @@ from xml.sax.saxutils import escape
 from xcat.server import tap_upload
 from xcat.server.adql_names import adql_name
 from xcat.server.tap_formats import xml_attr
-from xcat.server.tap_schema import SAMPLES, SELF_KEYS, Schema, schema_of, self_description
+from xcat.server.tap_schema import (
+    RUNS,
+    SAMPLES,
+    SELF_KEYS,
+    Schema,
+    display_name,
+    schema_of,
+    self_description,
+)
 from xcat.version import __version__
 
 NS = ('xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0" '
@@ -105,15 +113,15 @@ def tables(schema: Schema) -> bytes:
     for _key_id, src, dst, pairs in schema.links() + SELF_KEYS:
         keys.setdefault(src, []).append((dst, pairs))
     main = sorted(schema.tables.values(), key=lambda t: t.name)
-    samples = [t for t in main if schema_of(t.name) == SAMPLES]
-    main = [t for t in main if schema_of(t.name) == "main"]
-    groups = [("main", main), (SAMPLES, samples), ("TAP_SCHEMA", self_description())]
+    groups = [(label, [t for t in main if schema_of(t.name) == label])
+              for label in ("main", SAMPLES, RUNS)] + [("TAP_SCHEMA", self_description())]
     for label, group in [(label, g) for label, g in groups if g]:
         if label != "main":
             out.append(f'  </schema>\n  <schema>\n    <name>{label}</name>\n')
         for t in group:
-            out.append(f'    <table type={xml_attr(t.kind)}>\n      <name>{escape(t.name)}'
-                       f'</name>\n      <description>{escape(t.description)}</description>\n')
+            shown = escape(display_name(t.name))
+            out.append(f'    <table type={xml_attr(t.kind)}>\n      <name>{shown}</name>\n'
+                       f'      <description>{escape(t.description)}</description>\n')
             out.extend(_column(c) for c in t.columns)
             for dst, pairs in keys.get(t.name, []):
                 out.append(f'      <foreignKey>\n        <targetTable>{escape(dst)}'

@@ -161,6 +161,23 @@ def gate(db_file: Path, *, write: bool, wait: float) -> Iterator[None]:
         os.close(fd)
 
 
+def writer_waiting(db_file: Path) -> bool:
+    """Whether a writer of another process waits at the store's gate (see :func:`gate`)."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(db_file.parent, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # (a shared lock taken here goes with the descriptor)
+    return False
+
+
 def attach(con: duckdb.DuckDBPyConnection, db_file: Path, *, write: bool, create: bool,
            wait: float, tell: Callable[[str], None]) -> None:
     """ATTACH the store's file as ``xcat`` and make it the current database.
