@@ -381,13 +381,3 @@ def test_stilts_tapquery_async(tap_url):  # noqa: F811
     assert "COMPLETED" in r.stderr + r.stdout
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "name" and len(lines) == 4 and lines[1].startswith("2CXO J")
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("stilts") is None, reason="stilts is not installed")
-def test_taplint_async_and_uws_stages_are_clean(tap_url):  # noqa: F811
-    r = subprocess.run(
-        ["stilts", "taplint", f"tapurl={tap_url}", "stages=QAS UWS", "report=EWF",
-         "maxrepeat=3"], capture_output=True, text=True, timeout=120, check=False)
-    assert "Section UWS" in r.stdout, r.stdout + r.stderr
-    assert "Totals: Errors: 0; Warnings: 0; Failures: 0" in r.stdout, r.stdout
