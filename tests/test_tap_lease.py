@@ -6,6 +6,7 @@ get the store while queries keep coming; nothing one query makes is seen by anot
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,25 @@ def _hammer(box: Sandbox, stop: threading.Event, errors: list, counts: list) -> 
             errors.append(exc)
 
 
+@contextlib.contextmanager
+def _load(box: Sandbox, threads: int):
+    """``threads`` clients querying without a pause; yields the answers so far; on exit
+    they stop and none may have failed.
+    """
+    stop, errors, counts = threading.Event(), [], []
+    pool = [threading.Thread(target=_hammer, args=(box, stop, errors, counts))
+            for _ in range(threads)]
+    for t in pool:
+        t.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        for t in pool:
+            t.join()
+    assert errors == []
+
+
 def _until(condition, limit: float = 10.0) -> bool:
     end = time.monotonic() + limit  # bounded wait for a state, not a timing assertion
     while time.monotonic() < end:
@@ -62,16 +82,8 @@ def test_concurrent_queries_share_a_lease(store_copy, monkeypatch):
 
     monkeypatch.setattr(Sandbox, "_open", counting)
     box = Sandbox(store_copy, timeout_s=30)
-    stop, errors, counts = threading.Event(), [], []
-    threads = [threading.Thread(target=_hammer, args=(box, stop, errors, counts))
-               for _ in range(6)]
-    for t in threads:
-        t.start()
-    assert _until(lambda: len(counts) >= 120)
-    stop.set()
-    for t in threads:
-        t.join()
-    assert errors == []
+    with _load(box, 6) as counts:
+        assert _until(lambda: len(counts) >= 120)
     assert set(counts) == {555}
     assert len(opened) < len(counts) / 4  # many queries per lease
     assert _until(lambda: box._lease is None)  # given back once idle
@@ -80,22 +92,12 @@ def test_concurrent_queries_share_a_lease(store_copy, monkeypatch):
 def test_writer_in_this_process_gets_the_store_under_load(store_copy):
     """The dashboard's classification write while six threads query without a pause."""
     box = Sandbox(store_copy, timeout_s=30)
-    stop, errors, counts = threading.Event(), [], []
-    threads = [threading.Thread(target=_hammer, args=(box, stop, errors, counts))
-               for _ in range(6)]
-    for t in threads:
-        t.start()
-    try:
+    with _load(box, 6) as counts:
         assert _until(lambda: len(counts) >= 20)
         with xcat.Store.open(store_copy, wait=30) as store:
             event = classify(store, SOURCE, cls="XRB", author="test", method="visual")
         n_at_write = len(counts)
         assert _until(lambda: len(counts) >= n_at_write + 20)  # queries go on after it
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
-    assert errors == []
     got = box.run(f"SELECT class FROM classification_events WHERE event_id = {int(event)}",
                   cap=5)[0]
     assert got.column("class").to_pylist() == ["XRB"]
@@ -104,23 +106,13 @@ def test_writer_in_this_process_gets_the_store_under_load(store_copy):
 def test_writer_in_another_process_gets_the_store_under_load(store_copy):
     """``xcat classify`` in a terminal while the server answers queries without a pause."""
     box = Sandbox(store_copy, timeout_s=30)
-    stop, errors, counts = threading.Event(), [], []
-    threads = [threading.Thread(target=_hammer, args=(box, stop, errors, counts))
-               for _ in range(4)]
-    for t in threads:
-        t.start()
-    try:
+    with _load(box, 4) as counts:
         assert _until(lambda: len(counts) >= 20)
         exe = Path(sys.executable).with_name("xcat")
         r = subprocess.run([str(exe), "--store", str(store_copy), "--wait", "60", "classify",
                             SOURCE, "--class", "AGN"], capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 0, r.stderr
-    finally:
-        stop.set()
-        for t in threads:
-            t.join()
-    assert errors == []
     got = box.run("SELECT class FROM classification_current WHERE source_key = '"
                   + SOURCE + "'", cap=5)[0]
     assert got.column("class").to_pylist() == ["AGN"]
