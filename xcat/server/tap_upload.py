@@ -12,7 +12,7 @@ a time limit, without following redirects, and a failed fetch says only that it 
 Examples
 --------
 >>> spec("t1,param:table1;T2,param:t2")
-[('t1', 'table1'), ('T2', 't2')]
+[('t1', 'param:table1'), ('T2', 'param:t2')]
 >>> spec("t1,file:///etc/passwd")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
