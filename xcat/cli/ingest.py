@@ -1,4 +1,4 @@
-"""``xcat ingest ...``: every ingest subcommand, and ``xcat products``.
+"""``xcat ingest ...``: every ingest subcommand (``xcat products``: :mod:`xcat.cli.products`).
 
 A command parses its options, builds a job (:mod:`xcat.jobs`), hands it to the one
 runner (:func:`xcat.jobs.runner.run`) and prints the lines it returns. The product
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from xcat.cli.app import cli, emit, open_store, rows_options, show, stacked
+from xcat.cli.app import cli, emit, stacked
 from xcat.cli.ingest_hats import dask_options, dask_table_job, hats_command
 from xcat.cli.ingest_hats import invalid_option as _invalid_option
 from xcat.jobs.products.kinds import ProductKind, product_kinds
@@ -380,17 +380,3 @@ def _product_command(spec: ProductKind) -> None:
 for _spec in product_kinds().values():
     if _spec.command:
         _product_command(_spec)
-
-
-@cli.command()
-@rows_options
-@click.pass_context
-def products(ctx: click.Context, fmt: str, out: str | None) -> None:
-    """List computed products: kind, rows, link rule, linked/unlinked, source, sha256.
-
-    Example: xcat products
-    """
-    from xcat.jobs.products.install import list_products
-
-    with open_store(ctx) as store:
-        show(list_products(store), fmt, out)

@@ -22,9 +22,6 @@ _service = click.option("--service", default=None,
                         help="Services-config entry of the DataLink service "
                              "(default csc21_datalink).")
 
-cli.commands.pop("products", None)  # the plain listing command of xcat.cli.ingest
-
-
 @cli.group("products", invoke_without_command=True)
 @rows_options
 @click.pass_context
