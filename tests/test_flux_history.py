@@ -170,6 +170,9 @@ def test_cli_and_figure(st, tmp_path):
     assert str(png) in run(st.path, "lightcurve", sim.A, "-o", str(png), "--caption",
                            "SIMULATED")
     assert png.stat().st_size > 10_000
+    png2 = tmp_path / "lc2.png"  # the same figure among the standard ones
+    assert str(png2) in run(st.path, "plot", "lightcurve", sim.A, "-o", str(png2))
+    assert png2.stat().st_size > 10_000
 
 
 def test_refusals_leave_the_store_as_it_was(st, tmp_path):

@@ -103,8 +103,10 @@ def regions(ctx: click.Context, sample: str | None, query: str | None, param: tu
 
 @cli.command()
 @click.argument("figure", type=click.Choice(["hr-lx", "hr-hr", "xlf", "sky",
-                                             "coverage", "lognlogs"]))
+                                             "coverage", "lognlogs", "lightcurve"]))
 @click.argument("sample", required=False)
+@click.option("--catalog", default=None, help="lightcurve: catalog of the source when its "
+              "key is in several.")
 @click.option("--host", default=None, help="Draw the sources of this host.")
 @click.option("--sql", "query", default=None, help="Draw the rows of this query.")
 @click.option("-p", "--param", multiple=True, help="Sample parameter NAME=VALUE.")
@@ -115,15 +117,30 @@ def regions(ctx: click.Context, sample: str | None, query: str | None, param: tu
 @click.option("--corrected", is_flag=True, help="xlf: also the XLF corrected for "
               "completeness with the host's sky coverage (needs --host and --band).")
 @click.pass_context
-def plot(ctx: click.Context, figure: str, sample: str | None, host: str | None,
-         query: str | None, param: tuple[str, ...], out: str, band: str | None,
-         region: str | None, corrected: bool) -> None:
+def plot(ctx: click.Context, figure: str, sample: str | None, catalog: str | None,
+         host: str | None, query: str | None, param: tuple[str, ...], out: str,
+         band: str | None, region: str | None, corrected: bool) -> None:
     """Draw a standard figure: hr-lx, hr-hr, xlf or sky; coverage (Omega(>F)) or
-    lognlogs from the sensitivity maps ('xcat coverage add').
+    lognlogs from the sensitivity maps ('xcat coverage add'); lightcurve SOURCE (its
+    flux history in the common band, as 'xcat lightcurve').
 
     Example: xcat plot hr-lx --host M101 -o m101_hr_lx.pdf
+
+    Example: xcat plot lightcurve "2CXO J110507.4-585105" -o lc.png
     """
     from xcat.output.figures import make_figure
+
+    if figure == "lightcurve":
+        if not sample:
+            raise click.UsageError("plot lightcurve needs the source: "
+                                   'xcat plot lightcurve "2CXO J..." -o lc.png')
+        from xcat.output.lightcurve import lightcurve, save
+        from xcat.science.variability import history
+
+        with open_store(ctx) as store:
+            rows = history(store, sample, catalog)
+        emit(f"wrote {save(lightcurve(rows, sample, ''), out)}")
+        return
 
     if figure in ("coverage", "lognlogs") or (figure == "xlf" and corrected):
         from xcat.cli.coverage import draw_figure
