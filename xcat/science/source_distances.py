@@ -22,9 +22,9 @@ Examples
 --------
 >>> distances_from_parallax(store, "carmenes", "cx", parallax="Plx",
 ...                         parallax_err="ePlx")                       # doctest: +SKIP
-{'linked': 83, 'with_value': 83, 'passed': 83, 'recorded': 83, 'adopted': 83, ...}
+{'source_catalog': 'rxs2', 'linked': 631, ...}
 >>> parallax_distance_pc(100.0, 2.0)
-(10.0, 9.803921568627452, 10.204081632653061)
+(10.0, 9.80392156862745, 10.20408163265306)
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def parallax_distance_pc(plx_mas: Any, err_mas: Any) -> tuple[Any, Any, Any]:
     Examples
     --------
     >>> parallax_distance_pc(100.0, 2.0)
-    (10.0, 9.803921568627452, 10.204081632653061)
+    (10.0, 9.80392156862745, 10.20408163265306)
     """
     plx = np.asarray(plx_mas, dtype=float)
     err = np.asarray(err_mas, dtype=float)
