@@ -221,3 +221,36 @@ def test_fair_lock_serves_in_arrival_order():
     for t in threads:
         t.join()
     assert order == list(range(6))
+
+
+def test_parallel_cones_equal_serial(store_copy):
+    """Cones answered in parallel from one lease (the same partition files read by
+    several threads at once) equal the same cones one by one.
+    """
+    import numpy as np
+
+    box = Sandbox(store_copy, timeout_s=30)
+    rng = np.random.default_rng(5)
+    centres = [(210.80 + rng.normal(0, 0.05), 54.35 + rng.normal(0, 0.05))
+               for _ in range(40)]
+    serial = [sorted(box.cone("csc", ra, dec, 0.02).column("name").to_pylist())
+              for ra, dec in centres]
+    results: dict[int, list] = {}
+    errors: list = []
+
+    def worker(k: int) -> None:
+        try:
+            for i in range(k, len(centres), 8):
+                ra, dec = centres[i]
+                results[i] = sorted(box.cone("csc", ra, dec, 0.02).column("name").to_pylist())
+        except Exception as exc:  # collected, asserted empty
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [results[i] for i in range(len(centres))] == serial
+    assert sum(map(len, serial)) > 40

@@ -5,7 +5,8 @@ pyarrow directly (measured faster than a DuckDB scan for single cones: see READM
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ class _Partition:
     rg_min: np.ndarray
     rg_max: np.ndarray
     schema: pa.Schema  # of the file (``ParquetFile.schema_arrow`` is built at each call)
+    #: One reader at a time: a ``ParquetFile`` is not safe to read from several threads
+    #: (the TAP server answers cones in parallel).
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -156,8 +160,9 @@ def _search(index: _Index, ra: float, dec: float, radius_deg: float,
             continue
         # the index column alone first (a small fraction of the row group's decode time):
         # most small cones hold no row, and then nothing else is read
-        h = p.file.read_row_groups(rg_hit.tolist(), columns=[layout.HEALPIX_COLUMN]).column(
-            layout.HEALPIX_COLUMN).to_numpy()
+        with p.lock:
+            h = p.file.read_row_groups(rg_hit.tolist(), columns=[layout.HEALPIX_COLUMN]
+                                       ).column(layout.HEALPIX_COLUMN).to_numpy()
         starts = np.searchsorted(h, hit[:, 0], "left")
         ends = np.searchsorted(h, hit[:, 1], "left")
         idx = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
@@ -166,7 +171,8 @@ def _search(index: _Index, ra: float, dec: float, radius_deg: float,
         # the other columns of those rows (the index column is not decoded twice)
         names = read_cols or p.schema.names
         rest = [c for c in names if c != layout.HEALPIX_COLUMN]
-        t = p.file.read_row_groups(rg_hit.tolist(), columns=rest).take(pa.array(idx))
+        with p.lock:
+            t = p.file.read_row_groups(rg_hit.tolist(), columns=rest).take(pa.array(idx))
         if layout.HEALPIX_COLUMN in names:
             t = t.add_column(names.index(layout.HEALPIX_COLUMN),
                              p.schema.field(layout.HEALPIX_COLUMN), pa.array(h[idx]))

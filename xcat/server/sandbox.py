@@ -52,8 +52,8 @@ LOCKDOWN = (
     "SET enable_external_access = false",
     "SET lock_configuration = true",
 )
-#: Seconds a lease serves new queries before the next query takes a new one.
-LEASE_MAX_AGE = 1.0
+#: Seconds after which a lease in use takes no new query while someone waits for the store.
+LEASE_MAX_AGE = 0.2
 #: Seconds an idle lease is kept.
 LEASE_IDLE = 0.25
 
@@ -93,6 +93,7 @@ class Lease:
         """
         cur = self.con.cursor()
         timer = threading.Timer(self.timeout_s, cur.interrupt)
+        reader = None
         try:
             timer.start()
             for name, table in self.schema.arrow().items():
@@ -124,6 +125,8 @@ class Lease:
             raise XcatError(sql_error_message(exc)) from None
         finally:
             timer.cancel()
+            if reader is not None:  # a stream left open would outlive its database
+                reader.close()
             cur.close()
         overflow = table.num_rows > cap
         table = table.slice(0, cap)
