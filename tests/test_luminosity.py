@@ -137,16 +137,17 @@ def test_count_rates_become_fluxes_through_a_named_ecf(store, tmp_path):
     df = store.sql("SELECT l.*, s.count_rate, s.count_rate_lo, s.hr1 FROM luminosities l "
                    "JOIN xray_sources s USING (catalog, source_key) ORDER BY name")
     assert set(df["flux_origin"]) == {"ecf:mpe_powerlaw_gamma2"}
-    assert np.allclose(df["flux"], df["count_rate"] * 5.6e-12, rtol=1e-12)
-    assert np.allclose(df["flux_lo"], df["count_rate_lo"] * 5.6e-12, rtol=1e-12)
+    # fluxes are ~1e-13: atol=0, or np.allclose's default atol (1e-8) would accept anything
+    assert np.allclose(df["flux"], df["count_rate"] * 5.6e-12, rtol=1e-12, atol=0)
+    assert np.allclose(df["flux_lo"], df["count_rate_lo"] * 5.6e-12, rtol=1e-12, atol=0)
     assert set(df["band"]) == {"0.1-2.4 keV"}
     set_ecf(store, "rxs2", "sfg95_coronal")
     df = store.sql("SELECT l.*, s.count_rate, s.hr1 FROM luminosities l "
                    "JOIN xray_sources s USING (catalog, source_key) ORDER BY name")
     assert set(df["flux_origin"]) == {"ecf:sfg95_coronal"}
     # hand: first row CR 0.05, HR1 -0.2 -> (5.30 * -0.2 + 8.31) e-12 * 0.05 = 3.625e-13
-    assert df["flux"].iloc[0] == pytest.approx(3.625e-13, rel=1e-12)
-    assert np.allclose(df["ecf"], (5.30 * df["hr1"] + 8.31) * 1e-12, rtol=1e-12)
+    assert df["flux"].iloc[0] == pytest.approx(3.625e-13, rel=1e-12, abs=0)
+    assert np.allclose(df["ecf"], (5.30 * df["hr1"] + 8.31) * 1e-12, rtol=1e-12, atol=0)
     with pytest.raises(xcat.XcatError, match="no energy-conversion factor"):
         set_ecf(store, "rxs2", "nope")
     # a host gives the converted fluxes a luminosity
