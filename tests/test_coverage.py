@@ -10,10 +10,11 @@ healpy; Ω(>F) of each is known in closed form:
 - a HEALPix map at order 10 ingested at order 12: every store pixel lies in one map
   pixel, so Ω is a count of map pixels times their area, exactly.
 
-The grid is HEALPix order 14 (12.9" pixels) unless said. The resampled boundary of a
-region is decided pixel by pixel (a pixel is in when more than half of it is), so the
-area error is a random walk over the boundary pixels: about 0.3 pixel areas × sqrt(number
-of boundary pixels). The tolerances below are 3× that (stated at each assert).
+The grid is HEALPix order 14 (12.9" pixels) unless said. A boundary pixel counts with
+its covered fraction, sampled at 4^d sub-pixel centres, so each boundary pixel's area is
+off by a fraction of a sub-pixel and the errors add as a random walk: well under
+0.3 pixel areas × sqrt(number of boundary pixels), the bound the tolerances below take
+3× of (stated at each assert); a straight map edge is placed to half a sub-pixel.
 
 Real data: the M101 CSCview export (csc_m101_xrbid/cscresults_M101.vot, 555 sources)
 for the command-line and figure tests.

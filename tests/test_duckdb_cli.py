@@ -15,7 +15,10 @@ The store: the M101 CSCview export (``../shared/data/csc_m101_xrbid/cscresults_M
 the XRBID HST F555W source list (``M101_daoclean_f555w_acs_fk5.reg``) cross-matched as
 run ``xrbid``, a footprint, a classification, the CARMENES table
 (``carmenes_cifuentes2020/cif20.Mother.v01.csv``) and the hand-made spectral fits of
-``test_products_fits.FITS_CSV``: enough that every example returns rows.
+``test_products_fits.FITS_CSV``, and the SYNTHETIC 2RXS detections of the CARMENES M dwarfs
+(``tests/mdwarf_2rxs.py``) matched to CARMENES as run ``rxs2_carmenes`` with their parallax
+distances: enough that every example returns rows. Examples of ``xcat --store OTHER``
+commands run on a store of their own (a simulation, the products demo) and are not run here.
 
 The executable missing is a failure under CI=true and a skip otherwise.
 """
@@ -35,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import mdwarf_2rxs
 import pytest
 from cli_helpers import run, snapshot
 from conftest import shared_file
@@ -77,8 +81,10 @@ def _shell_commands(block: str) -> list[list[str]]:
 def _xcat_queries(toks: list[str]) -> list[tuple[str, dict[str, Any], bool]]:
     """(query, params, write) of one ``xcat ...`` command's SQL."""
     found = []
+    if "--store" in toks[1:2]:  # an example on a store of its own (./sim-store, demo-store)
+        return found
     i = 1
-    while i < len(toks) and toks[i] in ("--store", "--wait"):
+    while i < len(toks) and toks[i] == "--wait":
         i += 2
     if i < len(toks) and toks[i] == "sql":
         query, params, write = None, [], False
@@ -218,6 +224,8 @@ def root(tmp_path_factory, m101_host_dir) -> Path:
     fits = base / "carmenes_mdwarf_rass_properties.csv"
     fits.write_text(FITS_CSV)
     data = shared_file("csc_m101_xrbid/cscresults_M101.vot").parents[1]
+    rxs2 = base / "synthetic_2rxs_mdwarfs.parquet"
+    mdwarf_2rxs.write(data / "carmenes_cifuentes2020/cif20.Mother.v01.csv", rxs2)
     for args in (
         ["astrometry", "csc", "--sigma", "0.4875arcsec", "--reference", "HST/ACS F555W"],
         ["ingest", "regions", str(data / "csc_m101_xrbid/M101_daoclean_f555w_acs_fk5.reg"),
@@ -229,6 +237,10 @@ def root(tmp_path_factory, m101_host_dir) -> Path:
         ["classify", "2CXO J140412.7+541425", "--class", "XRB", "--alias", "M101X001"],
         ["ingest", "carmenes", str(shared_file("carmenes_cifuentes2020/cif20.Mother.v01.csv"))],
         ["ingest", "spectral-fit", str(fits), "--key", "Karmn", "--catalog", "carmenes"],
+        ["ingest", "2rxs", str(rxs2)],
+        ["xmatch", "rxs2", "carmenes", "--radius", "30arcsec", "--name", "rxs2_carmenes"],
+        ["distance", "from-parallax", "--catalog", "carmenes", "--run", "rxs2_carmenes",
+         "--parallax", "Plx", "--parallax-err", "ePlx"],
     ):
         run(root, *args)
     return root
@@ -284,7 +296,7 @@ def test_every_view_and_table_reads_in_the_cli(duckdb_exe, root, tmp_path):
     with xcat.Store.open(root, read_only=True) as store:
         want = {r["name"]: r["n"] for r in store.sql(query, output="arrow").to_pylist()}
     assert got == want
-    assert want["xray_sources"] == want["luminosities"] == 555
+    assert want["xray_sources"] == want["luminosities"] == 555 + want["rxs2"]
 
 
 @pytest.mark.parametrize(("query", "params", "argv"), EXAMPLES,

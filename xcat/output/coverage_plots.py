@@ -132,7 +132,7 @@ def corrected_xlf_figure(det: Any, ul: Any, total: float, out: str | Path, *, ho
     left = int((~det["used"]).sum())
     ax.set_yscale("log")
     ax.set_xlabel(r"log $L_X$ (erg s$^{-1}$, " + band + ")")
-    ax.set_ylabel(r"N($>L_X$)")
+    ax.set_ylabel(r"N(>L$_X$)")
     _legend(ax)
     ax.set_title(f"{host}: XLF corrected with w = $\\Omega$/$\\Omega(S_i)$ over "
                  f"{total:.4g} deg$^2$" + (f"\n({left} detections outside the coverage or "

@@ -177,7 +177,7 @@ def xlf(df: Any, title: str = "", limit_conf: float | None = None) -> Any:
                     color="0.4", label=f"{host} {_limit_label(limit_conf)} ({len(lim)})")
     ax.set_yscale("log")
     ax.set_xlabel(r"log $L_X$ (erg s$^{-1}$)")
-    ax.set_ylabel(r"N($>L_X$)")
+    ax.set_ylabel(r"N(>L$_X$)")
     _legend_outside(ax)
     ax.set_title(title or "Cumulative X-ray luminosity function")
     return fig

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from xcat.errors import XcatError
-from xcat.remote.services import Service
+from xcat.remote.services import Service, connection_reason, first_line
 
 #: Suffix of a file still being downloaded.
 PART_SUFFIX = ".part"
@@ -240,8 +240,8 @@ def _request(service: Service, session: Any, url: str, **kwargs: Any) -> Any:
             raise XcatError(f"{service.name}: {url}: no answer within {service.timeout:g} s "
                             "(timeout; raise it in the services config)") from exc
         if isinstance(exc, requests.exceptions.ConnectionError):
-            raise _RetryableError(f"cannot connect ({_reason(exc)})") from exc
-        raise XcatError(f"{service.name}: {url}: request failed ({_first_line(exc)})"
+            raise _RetryableError(f"cannot connect ({connection_reason(exc)})") from exc
+        raise XcatError(f"{service.name}: {url}: request failed ({first_line(exc)})"
                         ) from exc
 
 
@@ -296,20 +296,3 @@ def _is_timeout(exc: Exception) -> bool:
     if isinstance(exc, requests.exceptions.Timeout):
         return True
     return any(isinstance(a, ReadTimeoutError) for a in getattr(exc, "args", ()))
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker, reason in (("NameResolutionError", "the host name does not resolve; offline?"),
-                           ("Failed to resolve", "the host name does not resolve; offline?"),
-                           ("Connection refused", "connection refused"),
-                           ("Connection reset", "connection reset"),
-                           ("RemoteDisconnected", "the server closed the connection")):
-        if marker in text:
-            return reason
-    return _first_line(exc)
-
-
-def _first_line(exc: object) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

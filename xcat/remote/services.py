@@ -165,7 +165,7 @@ def resolve_name(name: str) -> tuple[float, float]:
         coord = SkyCoord.from_name(name.strip(), frame="icrs")
     except Exception as exc:  # NameResolveError, no network, a resolver outage ...
         raise XcatError(f"cannot resolve '{name}' to a position with Sesame "
-                        f"({_first_line(exc)}); give --cone \"RA DEC\" instead") from exc
+                        f"({first_line(exc)}); give --cone \"RA DEC\" instead") from exc
     return float(coord.ra.deg), float(coord.dec.deg)
 
 
@@ -186,9 +186,9 @@ def _fetch(service: Service, query: Any) -> bytes:
                 raise XcatError(f"{service.label()}: no answer within {service.timeout:g} s "
                                 "(timeout; raise it in the services config)") from exc
             if not isinstance(exc, requests.exceptions.ConnectionError):
-                raise XcatError(f"{service.label()}: request failed ({_first_line(exc)})"
+                raise XcatError(f"{service.label()}: request failed ({first_line(exc)})"
                                 ) from exc
-            last = f"cannot connect ({_connection_reason(exc)})"
+            last = f"cannot connect ({connection_reason(exc)})"
             continue
         code = response.status_code
         if code < 400:
@@ -221,9 +221,9 @@ def _parse(service: Service, content: bytes) -> Any:
             results = TAPResults(votable, url=service.url)
         except DALQueryError as exc:
             raise XcatError(f"{service.label()} rejected the query: "
-                            f"{_first_line(exc.reason)}") from exc
+                            f"{first_line(exc.reason)}") from exc
         except DALFormatError as exc:
-            raise XcatError(f"{service.label()}: malformed answer ({_first_line(exc)})"
+            raise XcatError(f"{service.label()}: malformed answer ({first_line(exc)})"
                             ) from exc
         if results.status[0].lower() == "overflow":
             raise XcatError(f"{service.label()}: the service truncated the answer at "
@@ -250,7 +250,7 @@ def _tap_error(content: bytes) -> str | None:
         infos.extend(resource.infos)
     for info in infos:
         if info.name.upper() == "QUERY_STATUS" and str(info.value).upper() == "ERROR":
-            return _first_line(info.content or "no reason given")
+            return first_line(info.content or "no reason given")
     return None
 
 
@@ -279,7 +279,7 @@ def _is_read_timeout(exc: Exception) -> bool:
     return any(isinstance(a, ReadTimeoutError) for a in getattr(exc, "args", ()))
 
 
-def _connection_reason(exc: Exception) -> str:
+def connection_reason(exc: Exception) -> str:
     """The useful part of a requests/urllib3 connection error."""
     text = str(exc)
     for marker, reason in (("NameResolutionError", "the host name does not resolve; offline?"),
@@ -290,10 +290,11 @@ def _connection_reason(exc: Exception) -> str:
                            ("RemoteDisconnected", "the server closed the connection")):
         if marker in text:
             return reason
-    return _first_line(exc)
+    return first_line(exc)
 
 
-def _first_line(exc: object) -> str:
+def first_line(exc: object) -> str:
+    """The first line of an error (its type's name when it has no text)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 

@@ -7,10 +7,14 @@ energy ranges by
 
     sigma(E) = (c0 + c1 E + c2 E^2) E^-3 x 1e-24 cm^2     (E in keV)
 
-The coefficients below are typed in from that table. One public transcription (an IDL
-routine) gives c2 = -0.75 for 4.038-7.111 keV; Table 2 has +0.75, and only +0.75 makes the
-cross-section rise at the Ca K edge (4.038 keV) as every absorption edge must
-(``tests/test_absorption.py`` checks the rise at every edge).
+The coefficients below are typed in from that table and agree, all 42 of them, with an
+independent transcription (``MorrisonMcCammon1983_xsec.dat`` of github.com/chelseaharris/
+csmpy). One other public transcription (an IDL routine) gives c2 = -0.75 for
+4.038-7.111 keV; Table 2 has +0.75, and only +0.75 makes the cross-section rise at the
+Ca K edge (4.038 keV) as every absorption edge must (``tests/test_bands.py`` checks the
+rise at every edge). Band fractions absorbed with this table agree to ~1% above 0.5 keV
+with XSPEC ``phabs`` (Verner cross-sections) tables published by ``ecfxa``
+(``tests/test_bands.py``).
 
 The fit is valid from 0.03 to 10 keV; outside it :func:`sigma_mm83` refuses energies
 (no extrapolation). The transmission of a column ``nh_cm2`` is ``exp(-nh_cm2 sigma(E))``.

@@ -30,7 +30,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ import pandas as pd
 
 from xcat.errors import XcatError
 from xcat.io.sensitivity_maps import LimitMap, read_limit_map
+from xcat.io.table import sha256_of
 from xcat.science.sky_regions import region_mask
 from xcat.sky import healpix
 from xcat.sky.units import ENERGY_FLUX
@@ -137,14 +137,6 @@ def resample(m: LimitMap, order: int, chunk: int = 4096
     return cand[keep], limits[keep], fraction[keep]
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 BAND_ORDER_SQL = "SELECT DISTINCT norder FROM coverage_maps WHERE band = $band"
 
 
@@ -204,7 +196,7 @@ def add_maps(store: Database, files: list[str | Path], band: str, *,
                 "added_at) VALUES ($band, $lo, $hi, $order, $file, $path, $sha, $hdu, $kind, "
                 "$unit, $pix, $how, $n, $at) RETURNING map_id",
                 {"band": name, "lo": lo, "hi": hi, "order": int(order), "file": path.name,
-                 "path": str(path.resolve()), "sha": _sha256(path), "hdu": m.hdu,
+                 "path": str(path.resolve()), "sha": sha256_of(path), "hdu": m.hdu,
                  "kind": m.kind, "unit": m.unit, "pix": m.pixel_size_deg * 3600,
                  "how": RESAMPLING.format(d=d, sub=int(order) + d), "n": len(pixels),
                  "at": now}).fetchone()[0]
