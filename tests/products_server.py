@@ -1,6 +1,8 @@
 """A local product service for offline tests: a threaded ``http.server`` on 127.0.0.1
-(a free port) with a DataLink ``/links?ID=...`` endpoint and product files served under
-``/csccli/retrieveFile?filename=...`` (the CSC's file-service URL shape) and ``/files/``.
+(a free port) with a DataLink ``/links?ID=...`` endpoint, the CSC archive's
+``/csccli/browse?packageset=...`` (file names as JSON; ``[]`` for an unknown packageset),
+and product files served under ``/csccli/retrieveFile?filename=...`` (the CSC's
+file-service URL shape) and ``/files/``.
 
 Files honour HTTP ``Range`` (206 Partial Content). Each file has a behaviour the test
 sets: ``ok``; ``cut`` (send the headers with the full length, then half the bytes, then
@@ -54,6 +56,7 @@ class ProductServer:
     """``with ProductServer() as srv:``; ``srv.files[name] = Served(...)``; ``srv.links``."""
 
     links: dict[str, bytes] = field(default_factory=dict)   # ID -> links VOTable
+    browse: dict[str, bytes] = field(default_factory=dict)  # csccli packageset -> answer
     files: dict[str, Served] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
 
@@ -76,6 +79,9 @@ class ProductServer:
                     if body is None:
                         return self._send(404, b"no such ID", "text/plain")
                     return self._send(200, body, "application/x-votable+xml;content=datalink")
+                if parts.path == "/csccli/browse":
+                    body = server.browse.get(params.get("packageset", ""), b"[]")
+                    return self._send(200, body, "application/json")
                 name = params.get("filename") or parts.path.rsplit("/", 1)[-1]
                 served = server.files.get(name)
                 if served is None or served.mode == "404":

@@ -7,8 +7,8 @@ Recorded responses, assembled from real CSC 2.0 rows of NGC 3532
 NGC3532_conesearch.csv (positions converted from sexagesimal to degrees); the
 per-observation answer is those sources' rows of NGC3532_per.csv with the columns the
 query selects (the ".1" per-observation block, renamed). The export has no livetime, so
-the recorded answer has none either (the real service's livetime is not verified
-offline).
+the recorded answer has none either (CIAO's search_csc selects o.livetime from the CSC,
+so the column exists there; its values are not checked offline).
 """
 
 from __future__ import annotations

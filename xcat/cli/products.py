@@ -19,8 +19,9 @@ _types = click.option("--type", "types", default=None,
                            "sensmap, evt, image, psf, expmap, ... (the CSC's own names "
                            "such as lightcurve, spectrum work too; default all).")
 _service = click.option("--service", default=None,
-                        help="Services-config entry of the DataLink service "
-                             "(default csc21_datalink).")
+                        help="Services-config entry of the product service (default: "
+                             "csc21_datalink when configured, else csc21_archive, the "
+                             "CSC archive's file interface).")
 
 @cli.group("products", invoke_without_command=True)
 @rows_options

@@ -28,15 +28,21 @@ import pandas as pd
 
 from xcat.errors import XcatError
 from xcat.jobs.products.install import get_product
+from xcat.remote.csc_archive import Detection, query_archive
 from xcat.remote.datalink import LinksAnswer, ProductLink, query_links
 from xcat.remote.products_http import fetch_file, file_digests
-from xcat.remote.services import Service, get_service
+from xcat.remote.services import Service, get_service, load_services
 from xcat.store import layout, sqlbuild
 from xcat.store.db import Database, reads, writes
 from xcat.store.sql import fetch_dicts, transaction
 
-#: The services-config entry ``xcat products find`` asks by default.
+#: The services-config entries ``xcat products find`` asks by default: a DataLink links
+#: service when the user configured one, else the CSC archive's file interface (shipped).
 DEFAULT_SERVICE = "csc21_datalink"
+ARCHIVE_SERVICE = "csc21_archive"
+DETECTIONS = ("SELECT DISTINCT obs_id, region_id, instrument FROM flux_observations "
+              "WHERE catalog = $catalog AND source_key = $key AND obs_kind = 'observation' "
+              "AND region_id IS NOT NULL ORDER BY obs_id, region_id")
 
 LINK_COLUMNS = ("catalog", "source_key", "obsid", "obi", "region_id", "product_type",
                 "service_type", "band", "url", "file_name", "content_type", "size_bytes",
@@ -74,8 +80,11 @@ class Found:
 
 
 def service_for(name: str | None) -> Service:
-    """The product service ``name`` from the services config (default ``csc21_datalink``)."""
-    name = name or DEFAULT_SERVICE
+    """The product service ``name`` from the services config; by default
+    ``csc21_datalink`` when configured, else ``csc21_archive``.
+    """
+    if name is None:
+        name = DEFAULT_SERVICE if DEFAULT_SERVICE in load_services() else ARCHIVE_SERVICE
     try:
         return get_service(name)
     except XcatError as exc:
@@ -128,7 +137,10 @@ def find_products(store: Database, source: str, *, catalog: str = "csc",
     """
     key = source_key(store, catalog, source)
     svc = service_for(service)
-    answer = query_links(svc, key, session=session)
+    if svc.protocol == "csccli":
+        answer = query_archive(svc, detections(store, catalog, key), types, session=session)
+    else:
+        answer = query_links(svc, key, session=session)
     new = record_links(store, catalog, key, answer, svc)
     wanted = [lk for lk in answer.links if not types or lk.product_type in types]
     lines = [f"{key}: {len(answer.links)} product links from {svc.name}, {new} new; "
@@ -140,6 +152,23 @@ def find_products(store: Database, source: str, *, catalog: str = "csc",
         lines.append(f"  {answer.skipped} links without a product file (service "
                      "descriptors or unknown types) were not recorded")
     return Found(list_links(store, key, catalog=catalog, types=types), lines)
+
+
+@reads
+def detections(store: Database, catalog: str, key: str) -> list[Detection]:
+    """The source's detections (ObsID, ObI, region) from its per-observation fluxes."""
+    rows = store.con.execute(DETECTIONS, {"catalog": catalog, "key": key}).fetchall()
+    out = []
+    for obs_id, region, instrument in rows:
+        obsid, _, obi = str(obs_id).partition(".")
+        if obsid.isdigit() and obi.isdigit():
+            out.append(Detection(int(obsid), int(obi), int(region), instrument or "ACIS"))
+    if not out:
+        raise XcatError(f"no per-observation detections of '{key}' are stored: the CSC "
+                        "archive names its files by ObsID, ObI and region, so load them "
+                        "first (xcat ingest csc --cone \"RA DEC\" --radius R "
+                        "--with-observations, or xcat ingest observations FILE)")
+    return out
 
 
 @writes

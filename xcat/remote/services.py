@@ -38,6 +38,8 @@ class Service:
     retries: int = 3
     backoff: float = 2.0
     schema: str = ""
+    protocol: str = ""   # how a product service is asked: "datalink" (default) or "csccli"
+    release: str = ""    # csccli: the catalog release of the files (version=rel2.1)
 
     def label(self) -> str:
         """How errors name the service: ``csc21 (http://cda.cfa.harvard.edu/csc21tap)``."""
@@ -87,7 +89,9 @@ def load_services() -> dict[str, Service]:
                                 timeout=float(merged.get("timeout", 120)),
                                 retries=int(merged.get("retries", 3)),
                                 backoff=float(merged.get("backoff", 2.0)),
-                                schema=str(merged.get("schema", "")))
+                                schema=str(merged.get("schema", "")),
+                                protocol=str(merged.get("protocol", "")),
+                                release=str(merged.get("release", "")))
         except (TypeError, ValueError) as exc:
             raise XcatError(f"services config: service '{name}': {exc}") from exc
         if out[name].timeout <= 0 or out[name].retries < 0 or out[name].backoff < 0:
