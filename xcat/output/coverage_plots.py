@@ -81,26 +81,27 @@ def lognlogs_figure(table: Any, steps: tuple[np.ndarray, np.ndarray, np.ndarray]
             label=f"N(>S) = $\\Sigma$ 1/$\\Omega(S_i)$ ({len(s)} sources)")
     a1.fill_between(s, np.clip(n_gt - err, n_gt * 0.1, None), n_gt + err, step="post",
                     color="C0", alpha=0.25, label=r"$\pm 1\sigma$, $\sqrt{\Sigma 1/\Omega_i^2}$")
-    a1.set_xscale("log")
-    a1.set_yscale("log")
-    a1.set_xlabel(f"S ({name}, erg cm$^{{-2}}$ s$^{{-1}}$)")
-    a1.set_ylabel(r"N($>$S) (deg$^{-2}$)")
-    a1.set_title("cumulative", fontsize=10)
-    a1.grid(alpha=0.3, which="both")
-    a1.legend(loc="lower left", fontsize=8)
+    _log_panel(a1, f"S ({name}, erg cm$^{{-2}}$ s$^{{-1}}$)", r"N($>$S) (deg$^{-2}$)",
+               "cumulative")
     d = table[table["n_sources_bin"] > 0]
     a2.errorbar(d["flux_mid"], d["dn_ds"], yerr=d["dn_ds_err"],
                 xerr=[d["flux_mid"] - d["flux"], d["flux_hi"] - d["flux_mid"]],
                 fmt="o", ms=4, color="C1", label=f"dN/dS ({bins} log bins)")
-    a2.set_xscale("log")
-    a2.set_yscale("log")
-    a2.set_xlabel(f"S ({name}, erg cm$^{{-2}}$ s$^{{-1}}$)")
-    a2.set_ylabel(r"dN/dS (deg$^{-2}$ per erg cm$^{-2}$ s$^{-1}$)")
-    a2.set_title("differential", fontsize=10)
-    a2.grid(alpha=0.3, which="both")
-    a2.legend(loc="lower left", fontsize=8)
+    _log_panel(a2, f"S ({name}, erg cm$^{{-2}}$ s$^{{-1}}$)",
+               r"dN/dS (deg$^{-2}$ per erg cm$^{-2}$ s$^{-1}$)", "differential")
     fig.suptitle(f"logN-logS, {_where(host, region)}: {note}\n{maps}", fontsize=10)
     return plots.save(fig, out)
+
+
+def _log_panel(ax: Any, xlabel: str, ylabel: str, title: str) -> None:
+    """Log-log axes with labels, a small title, a grid and the legend at lower left."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower left", fontsize=8)
 
 
 def corrected_xlf_figure(det: Any, ul: Any, total: float, out: str | Path, *, host: str,

@@ -161,21 +161,29 @@ def gate(db_file: Path, *, write: bool, wait: float) -> Iterator[None]:
         os.close(fd)
 
 
-def writer_waiting(db_file: Path) -> bool:
-    """Whether a writer of another process waits at the store's gate (see :func:`gate`)."""
+def lock_busy(path: Path, *, exclusive: bool, open_flags: int = os.O_RDONLY) -> bool:
+    """Whether someone holds a lock on ``path`` that a non-blocking ``flock`` (shared or
+    ``exclusive``) would wait for. A missing file, or no flock on this system, is not
+    busy; a lock taken by the probe goes with its descriptor.
+    """
     if fcntl is None:
         return False
     try:
-        fd = os.open(db_file.parent, os.O_RDONLY)
+        fd = os.open(path, open_flags)
     except OSError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError:
         return True
     finally:
-        os.close(fd)  # (a shared lock taken here goes with the descriptor)
+        os.close(fd)
     return False
+
+
+def writer_waiting(db_file: Path) -> bool:
+    """Whether a writer of another process waits at the store's gate (see :func:`gate`)."""
+    return lock_busy(db_file.parent, exclusive=False)
 
 
 def attach(con: duckdb.DuckDBPyConnection, db_file: Path, *, write: bool, create: bool,

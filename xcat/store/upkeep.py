@@ -36,6 +36,7 @@ from typing import Any
 import duckdb
 
 from xcat.store import layout, log, migrations, registry, sqlbuild, views, xray_views
+from xcat.store.connection import lock_busy
 from xcat.store.faults import crash_point
 
 #: A catalog version's margin cache folder (a HATS margin catalog).
@@ -324,17 +325,7 @@ def _ingest_running(entry: Path) -> bool:
 
 def _lock_held(lock: Path) -> bool:
     """Whether a process (this one included) holds the staging lock file ``lock``."""
-    try:
-        fd = os.open(lock, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return lock_busy(lock, exclusive=True, open_flags=os.O_RDWR)
 
 
 class StagingLock:
